@@ -1,0 +1,110 @@
+/**
+ * @module main
+ * The `handset` command line: `serve`, `migrate`, `clients create`, `clients list`.
+ * Every `serve` flag also has a `HANDSET_*` environment variable; flags win.
+ */
+import { Command, Option } from 'commander';
+import { ConfigError, loadConfig } from '../config.js';
+import { createClient } from '../flows/clients.js';
+import { systemClock } from '../ports/clock.js';
+import { cryptoRandom } from '../ports/random.js';
+import { listClients } from '../store/clients-repo.js';
+import { migrateToLatest, openDatabase, type Db } from '../store/database.js';
+import { startServer } from '../server.js';
+
+const databaseOption = (): Option =>
+  new Option('--database <pathOrUrl>', 'SQLite file, :memory:, or postgres:// URL (env HANDSET_DATABASE_URL; default ./data/handset.db)');
+
+async function withDatabase<T>(database: string | undefined, work: (db: Db) => Promise<T>): Promise<T> {
+  const config = loadConfig({ database });
+  const db = openDatabase(config.databaseUrl);
+  try {
+    await migrateToLatest(db);
+    return await work(db);
+  } finally {
+    await db.close();
+  }
+}
+
+export function buildCli(): Command {
+  const program = new Command('handset')
+    .description('Handset: phone-possession checks and device keys, wire-compatible with Prove Unify.')
+    .showHelpAfterError();
+
+  program
+    .command('serve')
+    .description('run the platform (server API, client protocol, status socket)')
+    .option('--port <port>', 'port to listen on (env HANDSET_PORT; default 8080)')
+    .option('--host <host>', 'address to bind (env HANDSET_HOST; default 127.0.0.1)')
+    .addOption(databaseOption())
+    .option('--public-url <url>', 'public origin put in authTokens (endp) and Instant Links (env HANDSET_PUBLIC_URL)')
+    .option('--sandbox', 'sandbox mode: only the documented test users, OTP 1234 (env HANDSET_SANDBOX)')
+    .action(async (options: { port?: string; host?: string; database?: string; publicUrl?: string; sandbox?: boolean }) => {
+      const config = loadConfig(options);
+      const server = await startServer(config);
+      const stop = (): void => {
+        server.deps.log.info('shutting down');
+        server.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+
+  program
+    .command('migrate')
+    .description('create or update the database schema')
+    .addOption(databaseOption())
+    .action(async (options: { database?: string }) => {
+      const applied = await withDatabase(options.database, async (db) => migrateToLatest(db));
+      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'the schema is up to date');
+    });
+
+  const clients = program.command('clients').description('manage integrator clients (OAuth client credentials)');
+  clients
+    .command('create')
+    .description('create a client; its secret is shown once and stored only as a hash')
+    .requiredOption('--name <name>', 'a name for the client')
+    .option('--json', 'print exactly one JSON object {"clientId","clientSecret"}')
+    .addOption(databaseOption())
+    .action(async (options: { name: string; json?: boolean; database?: string }) => {
+      const created = await withDatabase(options.database, (db) =>
+        createClient(db.kysely, { clock: systemClock, random: cryptoRandom }, options.name),
+      );
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(created)}\n`);
+        return;
+      }
+      console.log(`client id:     ${created.clientId}`);
+      console.log(`client secret: ${created.clientSecret}`);
+      console.log('Store the secret now: it is not shown again and cannot be recovered.');
+    });
+  clients
+    .command('list')
+    .description('list clients (ids and names; secrets are never shown)')
+    .option('--json', 'print JSON')
+    .addOption(databaseOption())
+    .action(async (options: { json?: boolean; database?: string }) => {
+      const rows = await withDatabase(options.database, (db) => listClients(db.kysely));
+      const list = rows.map((r) => ({ clientId: r.id, name: r.name, createdAt: new Date(r.created_at).toISOString() }));
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(list)}\n`);
+        return;
+      }
+      if (list.length === 0) console.log('no clients yet: run `handset clients create --name NAME`');
+      for (const c of list) console.log(`${c.clientId}  ${c.name}  (created ${c.createdAt})`);
+    });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (error) {
+    const message = error instanceof ConfigError ? `configuration error: ${error.message}` : (error as Error).message;
+    console.error(`handset: ${message}`);
+    process.exitCode = 1;
+  }
+}

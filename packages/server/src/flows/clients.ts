@@ -1,0 +1,36 @@
+/**
+ * @module clients
+ * Integrator clients: creation (the secret is returned once and stored only as a SHA-256 hash;
+ * 256 random bits need no slow KDF) and the credential check of `POST /token`.
+ */
+import type { Clock } from '../ports/clock.js';
+import { randomToken, type Random } from '../ports/random.js';
+import { safeEqual, sha256Hex } from '../lib/hash.js';
+import { findClient, insertClient } from '../store/clients-repo.js';
+import type { Executor } from '../store/executor.js';
+
+export interface NewClient {
+  clientId: string;
+  clientSecret: string;
+}
+
+export async function createClient(q: Executor, deps: { clock: Clock; random: Random }, name: string): Promise<NewClient> {
+  const clientId = `hsc_${randomToken(deps.random, 12)}`;
+  const clientSecret = `hss_${randomToken(deps.random, 32)}`;
+  await insertClient(q, {
+    id: clientId,
+    name,
+    secret_hash: sha256Hex(clientSecret),
+    // The Prove Key namespace (authToken `ans`): one per client, so tenants never share keys.
+    namespace: `handset-${clientId}`,
+    created_at: deps.clock.now(),
+  });
+  return { clientId, clientSecret };
+}
+
+/** True when the secret belongs to the client. Runs the same work whether or not the client exists. */
+export async function checkClientSecret(q: Executor, clientId: string, clientSecret: string): Promise<boolean> {
+  const client = await findClient(q, clientId);
+  const presented = sha256Hex(clientSecret);
+  return safeEqual(presented, client?.secret_hash ?? '0'.repeat(64)) && client !== undefined;
+}

@@ -1,0 +1,220 @@
+/**
+ * @module unify-service
+ * The server API use cases: start a session (`/v3/unify`), read its outcome (`/v3/unify-status`),
+ * bind after customer-supplied possession (`/v3/unify-bind`) and revoke a device key.
+ * Every lookup is scoped to the calling client: one tenant can never see another's sessions.
+ */
+import {
+  SESSION_TTL_SECONDS,
+  Step,
+  type AuthTokenClaims,
+  type AuthTokenSubs,
+  type DeviceRevokeRequest,
+  type DeviceRevokeResponse,
+  type UnifyBindRequest,
+  type UnifyRequest,
+  type UnifyResponse,
+  type UnifyResult,
+  type UnifyStatusRequest,
+} from '@handset/protocol';
+import type { Deps } from '../deps.js';
+import { apiError } from '../http/api-error.js';
+import { normalizePhone } from '../lib/phone.js';
+import { randomToken } from '../ports/random.js';
+import { findClient } from '../store/clients-repo.js';
+import { ensureIdentity, findIdentityByProveId, revokeDevice, updateDevice } from '../store/devices-repo.js';
+import type { SessionRow } from '../store/sessions-repo.js';
+import { findSessionForClient, insertSession } from '../store/sessions-repo.js';
+import { signAuthToken } from '../tokens/auth-token.js';
+import { outcomeOf, unifyResult } from './outcome.js';
+import { SANDBOX_USERS } from './sandbox-users.js';
+import { effectiveState } from './session-state.js';
+import { endFields, runSessionStep } from './session-tx.js';
+import { hasLinkPlaceholder, otpLength } from './sms-templates.js';
+
+const unknownCorrelation = () => apiError('INVALID_CORRELATION_ID', 'correlationId is unknown or its session has been purged');
+
+/** Normalises a request's phone number or fails with 8001 naming the field. */
+export function requirePhone(raw: string, field = 'phoneNumber'): string {
+  const phone = normalizePhone(raw);
+  if (!phone) throw apiError('MALFORMED_REQUEST', `field '${field}' is not a possible phone number`);
+  return phone;
+}
+
+function checkTemplates(request: UnifyRequest): void {
+  if (request.smsMessage === undefined) return;
+  if (request.possessionType === 'desktop' && !hasLinkPlaceholder(request.smsMessage)) {
+    throw apiError('MALFORMED_REQUEST', "field 'smsMessage' must contain #### where the link goes");
+  }
+  if (request.possessionType === 'mobile' && otpLength(request.smsMessage) === null) {
+    throw apiError('MALFORMED_REQUEST', "field 'smsMessage' must contain one placeholder of 4 to 6 # for the code");
+  }
+}
+
+function checkFinalTargetUrl(request: UnifyRequest): void {
+  if (request.possessionType !== 'desktop') return;
+  if (!request.finalTargetUrl) {
+    throw apiError('MALFORMED_REQUEST', "field 'finalTargetUrl' is missing: it is required when possessionType is desktop");
+  }
+  let url: URL | null = null;
+  try {
+    url = new URL(request.finalTargetUrl);
+  } catch {
+    url = null;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw apiError('MALFORMED_REQUEST', "field 'finalTargetUrl' must be an absolute http(s) URL");
+  }
+}
+
+/** The authenticators offered to the browser, by flow (client-protocol.md §1.3). */
+function tokenShape(type: UnifyRequest['possessionType']): { next: AuthTokenClaims['auth']['next']; subs: AuthTokenSubs } {
+  if (type === 'desktop') return { next: Step.MOBILE_INSTANTLINK, subs: { mob: { auths: { inln: { mnp: true } } } } };
+  if (type === 'none') return { next: Step.DEVICE_PASSIVE, subs: { dev: { auths: { pasv: {} } } } };
+  return {
+    next: Step.DEVICE_PASSIVE,
+    subs: { dev: { auths: { pasv: {} } }, mob: { auths: { inst: {}, otp: { mnp: true } } } },
+  };
+}
+
+/** The session a sandbox short-term user starts in: possession always passes, no key is made. */
+function shortTermStart(type: UnifyRequest['possessionType']): Pick<SessionRow, 'state' | 'failure_reason'> {
+  return type === 'none'
+    ? { state: 'possession_required', failure_reason: null }
+    : { state: 'succeeded', failure_reason: null };
+}
+
+export async function startUnify(deps: Deps, clientId: string, request: UnifyRequest): Promise<UnifyResponse> {
+  checkFinalTargetUrl(request);
+  checkTemplates(request);
+  let phone: string | null = null;
+  let display: string | null = null;
+  if (request.phoneNumber !== undefined) {
+    phone = requirePhone(request.phoneNumber);
+    display = request.phoneNumber;
+  } else if (request.proveId !== undefined) {
+    const identity = await findIdentityByProveId(deps.db.kysely, clientId, request.proveId);
+    if (!identity) throw apiError('MALFORMED_REQUEST', "field 'phoneNumber' is missing and field 'proveId' is unknown");
+    phone = identity.phone_e164;
+    display = identity.phone_e164;
+  } else {
+    throw apiError('MALFORMED_REQUEST', "field 'phoneNumber' is missing");
+  }
+  const sandboxUser = deps.config.sandbox ? SANDBOX_USERS.get(phone) : undefined;
+  if (deps.config.sandbox && !sandboxUser) {
+    throw apiError('SANDBOX_USER_NOT_FOUND', 'sandbox mode accepts only the documented test users');
+  }
+  const client = await findClient(deps.db.kysely, clientId);
+  if (!client) throw apiError('UNAUTHORIZED', 'client not found');
+
+  const now = deps.clock.now();
+  const { random } = deps;
+  const correlationId = random.uuid();
+  const authId = random.uuid();
+  const tokenId = random.uuid();
+  const challenge = randomToken(random, 24);
+  const expiresAt = now + SESSION_TTL_SECONDS * 1000;
+  const start = sandboxUser?.group === 'short_term' ? shortTermStart(request.possessionType) : null;
+  const row: SessionRow = {
+    correlation_id: correlationId,
+    auth_id: authId,
+    client_id: clientId,
+    token_id: tokenId,
+    state: start?.state ?? 'created',
+    possession_type: request.possessionType,
+    phone_e164: phone,
+    phone_display: display,
+    prove_id: null,
+    challenge,
+    final_target_url: request.finalTargetUrl ?? null,
+    sms_message: request.smsMessage ?? null,
+    allow_otp_retry: request.allowOTPRetry ? 1 : 0,
+    rebind: request.rebind ? 1 : 0,
+    client_request_id: request.clientRequestId || null,
+    client_customer_id: request.clientCustomerId ?? null,
+    client_human_id: request.clientHumanId ?? null,
+    email_address: request.emailAddress ?? null,
+    ip_address: request.ipAddress ?? null,
+    device_id: null,
+    device_match: null,
+    failure_reason: start?.failure_reason ?? null,
+    otp_hash: null,
+    otp_sent_at: null,
+    otp_attempts: 0,
+    otp_resends: 0,
+    link_hash: null,
+    link_sent_at: null,
+    link_resends: 0,
+    mobile_auth_token: null,
+    mobile_auth_confirmed: 0,
+    created_at: now,
+    expires_at: expiresAt,
+    ended_at: null,
+    purge_at: expiresAt + deps.config.outcomeRetentionSeconds * 1000,
+  };
+  if (row.state === 'succeeded') {
+    Object.assign(row, endFields(deps, now));
+    row.prove_id = await ensureIdentity(deps.db.kysely, clientId, phone, () => random.uuid(), now);
+  }
+  const shape = tokenShape(request.possessionType);
+  const claims: AuthTokenClaims = {
+    rid: correlationId.slice(0, 8),
+    iat: Math.floor(now / 1000),
+    exp: Math.floor(expiresAt / 1000),
+    jti: tokenId,
+    auth: { id: authId, ans: client.namespace, endp: deps.config.publicUrl, chlg: challenge, next: shape.next, subs: shape.subs },
+  };
+  const authToken = await signAuthToken(claims, deps.signingKey);
+  await insertSession(deps.db.kysely, row);
+  return { success: 'pending', correlationId, authToken };
+}
+
+function deviceIdOf(session: SessionRow): string | null {
+  return session.possession_type === 'desktop' ? null : session.device_id;
+}
+
+export async function unifyStatus(deps: Deps, clientId: string, request: UnifyStatusRequest): Promise<UnifyResult> {
+  const session = await findSessionForClient(deps.db.kysely, request.correlationId, clientId);
+  if (!session) throw unknownCorrelation();
+  const now = deps.clock.now();
+  const state = effectiveState(session, now, deps.config.instantLinkTtlSeconds * 1000);
+  if (state !== session.state) {
+    // An expiry is due: write it down (and wake any waiting socket) before answering.
+    await runSessionStep(deps, { column: 'correlation_id', value: session.correlation_id }, async () => undefined);
+    const refreshed = await findSessionForClient(deps.db.kysely, request.correlationId, clientId);
+    if (!refreshed) throw unknownCorrelation();
+    return unifyResult(refreshed, refreshed.state, { clientRequestId: request.clientRequestId, deviceId: deviceIdOf(refreshed) });
+  }
+  return unifyResult(session, state, { clientRequestId: request.clientRequestId, deviceId: deviceIdOf(session) });
+}
+
+export async function unifyBind(deps: Deps, clientId: string, request: UnifyBindRequest): Promise<UnifyResult> {
+  const phone = requirePhone(request.phoneNumber);
+  return runSessionStep(deps, { column: 'correlation_id', value: request.correlationId }, async (session, ctx) => {
+    if (!session || session.client_id !== clientId) throw unknownCorrelation();
+    if (ctx.current.state !== 'possession_required') {
+      throw apiError(
+        'STEP_NOT_ALLOWED',
+        `step not allowed: unify-bind needs a session whose status is possession_required (it is ${outcomeOf(ctx.current.state)})`,
+      );
+    }
+    if (phone !== session.phone_e164) {
+      throw apiError('MALFORMED_REQUEST', "field 'phoneNumber' does not match the number of this session");
+    }
+    const proveId = await ensureIdentity(ctx.trx, clientId, phone, () => deps.random.uuid(), ctx.now);
+    ctx.apply({ type: 'bound' }, { prove_id: proveId, failure_reason: null });
+    if (session.device_id) {
+      await updateDevice(ctx.trx, session.device_id, { phone_e164: phone, bound_at: ctx.now, last_used_at: ctx.now });
+    }
+    return unifyResult(ctx.current, ctx.current.state, {
+      clientRequestId: request.clientRequestId,
+      deviceId: deviceIdOf(ctx.current),
+    });
+  });
+}
+
+export async function revokeDeviceKey(deps: Deps, clientId: string, request: DeviceRevokeRequest): Promise<DeviceRevokeResponse> {
+  const found = await revokeDevice(deps.db.kysely, request.deviceId, clientId, deps.clock.now());
+  if (!found) throw apiError('NOT_FOUND', 'deviceId is unknown');
+  return { success: true };
+}

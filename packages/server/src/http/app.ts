@@ -1,0 +1,71 @@
+/**
+ * @module app
+ * `buildApp(deps)`: the whole HTTP and WebSocket surface as a Fastify instance, not yet
+ * listening. Tests use `inject()` on it or make it listen on a real socket.
+ */
+import swagger from '@fastify/swagger';
+import websocket from '@fastify/websocket';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { MAX_BODY_BYTES } from '@handset/protocol';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Deps } from '../deps.js';
+import './request-context.js';
+import { installBodyParsers } from './body-parsers.js';
+import { installCors } from './cors.js';
+import { installErrorHandler } from './error-handler.js';
+import { browserPageRoutes } from './routes/browser-pages.js';
+import { clientApiRoutes } from './routes/client-api.js';
+import { devOutboxRoute } from './routes/dev-outbox.js';
+import { operationsRoutes } from './routes/operations.js';
+import { serverApiRoutes } from './routes/server-api.js';
+import { statusSocketRoute } from './routes/status-socket.js';
+import { tokenRoutes } from './routes/token.js';
+
+/** Request URLs in logs lose their query: the status socket carries the authToken there. */
+function pathOnly(url: string): string {
+  const i = url.indexOf('?');
+  return i === -1 ? url : url.slice(0, i);
+}
+
+export async function buildApp(deps: Deps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    // One line per request is written by the onResponse hook below, without query strings.
+    logController: new LogController({ disableRequestLogging: true }),
+    // "Bodies must be valid JSON under 4 KB": 4096 bytes and more are refused.
+    bodyLimit: MAX_BODY_BYTES - 1,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installErrorHandler(app);
+  installBodyParsers(app);
+  await app.register(websocket, { options: { maxPayload: MAX_BODY_BYTES } });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Handset API',
+        version: '0.1.0',
+        description: 'Prove Unify-compatible possession checks and device keys. Errors are {code, message}.',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  installCors(app);
+
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, url: pathOnly(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+
+  await app.register(tokenRoutes(deps));
+  await app.register(serverApiRoutes(deps));
+  await app.register(clientApiRoutes(deps));
+  statusSocketRoute(app, deps);
+  browserPageRoutes(app, deps);
+  operationsRoutes(app, deps);
+  if (!deps.config.production) devOutboxRoute(app, deps);
+  return app;
+}

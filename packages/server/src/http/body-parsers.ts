@@ -1,0 +1,25 @@
+/**
+ * @module body-parsers
+ * JSON bodies are parsed by hand so the exact text is kept (request signatures cover it) and
+ * a syntax error gets the protocol's own message. `/token` takes form bodies.
+ */
+import type { FastifyInstance } from 'fastify';
+import { apiError } from './api-error.js';
+
+export function installBodyParsers(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body as string;
+    request.rawBody = text;
+    if (text.trim() === '') return done(apiError('MALFORMED_REQUEST', 'the request body is empty'), undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(apiError('MALFORMED_REQUEST', 'the request body is not valid JSON'), undefined);
+    }
+  });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (request, body, done) => {
+    request.rawBody = body as string;
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+}

@@ -1,0 +1,16 @@
+/**
+ * @module request-context
+ * What the authentication hooks attach to a request.
+ */
+import 'fastify';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The integrator client of a `/v3/*` call, set by the bearer-token hook. */
+    clientId: string;
+    /** The auth session of a `/v1/client/*` call, set by the authToken hook. */
+    authId: string;
+    /** The exact request body text (needed to check request signatures). */
+    rawBody: string;
+  }
+}

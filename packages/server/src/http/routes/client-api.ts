@@ -1,0 +1,147 @@
+/**
+ * @module client-api
+ * The browser SDK's endpoints (`/v1/client/*`, client-protocol.md §3). Calls inside
+ * `authenticate()` carry the session's authToken as a Bearer token; `challenge` and
+ * `device/unregister` may come without one and are then authenticated by the device key.
+ * Business outcomes are HTTP 200 envelopes (decision C7).
+ */
+import {
+  ChallengeResponseSchema,
+  ClientEnvelopeSchema,
+  DeviceIdRequestSchema,
+  ERROR_REPORT_AREAS,
+  ErrorBodySchema,
+  ErrorReportRequestSchema,
+  InstantLinkStartRequestSchema,
+  MobileAuthFinishRequestSchema,
+  MobileAuthStartRequestSchema,
+  OtpFinishRequestSchema,
+  OtpStartRequestSchema,
+  RegisterRequestSchema,
+  Step,
+  VerifyRequestSchema,
+  type ClientEnvelope,
+  type ErrorReportArea,
+  type RegisterRequest,
+} from '@handset/protocol';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import type { Deps } from '../../deps.js';
+import { checkRequestSignature, issueChallenge } from '../../device-key/request-signature.js';
+import { registerDevice, skipDeviceStep, verifyDevice } from '../../possession/device-step.js';
+import { startInstantLink } from '../../possession/instant-link-step.js';
+import { finishMobileAuth, mobileAuthFailed, startMobileAuth } from '../../possession/mobile-auth-step.js';
+import { finishOtp, otpFailed, startOtp } from '../../possession/otp-step.js';
+import { findDevice, revokeDevice } from '../../store/devices-repo.js';
+import { maskPhone } from '../../lib/phone.js';
+import { apiError } from '../api-error.js';
+import { authenticateAuthToken } from '../auth-token-hook.js';
+
+const replies = { 200: ClientEnvelopeSchema, 400: ErrorBodySchema, 401: ErrorBodySchema };
+
+/** Signed calls whose headers are present must carry a valid signature. */
+async function requireValidSignatureIfPresent(deps: Deps, request: FastifyRequest): Promise<void> {
+  const [path, query = ''] = request.url.split('?') as [string, string?];
+  const check = await checkRequestSignature(deps, { headers: request.headers, path, query, rawBody: request.rawBody ?? '' });
+  if (check.kind === 'invalid') throw apiError('UNAUTHORIZED', `request signature refused: ${check.reason}`);
+}
+
+export const clientApiRoutes = (deps: Deps): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const authenticated = { onRequest: async (request: FastifyRequest) => authenticateAuthToken(deps, request) };
+
+    app.post(
+      '/v1/client/device/passive/register',
+      { ...authenticated, schema: { body: RegisterRequestSchema, response: replies } },
+      async (request) => registerDevice(deps, request.authId, request.body as RegisterRequest),
+    );
+    app.post(
+      '/v1/client/device/passive/verify',
+      { ...authenticated, schema: { body: VerifyRequestSchema, response: replies } },
+      async (request) => verifyDevice(deps, request.authId, { ...request.body, signals: request.body.signals ?? {} }),
+    );
+    app.post(
+      '/v1/client/mobile/instant/start',
+      { ...authenticated, schema: { body: MobileAuthStartRequestSchema, response: replies } },
+      async (request) =>
+        startMobileAuth(deps, request.authId, {
+          cellularIp: request.body.cellularIp ?? null,
+          implementation: request.body.implementation ?? 'fetch',
+        }),
+    );
+    app.post(
+      '/v1/client/mobile/instant/finish',
+      { ...authenticated, schema: { body: MobileAuthFinishRequestSchema, response: replies } },
+      async (request) => finishMobileAuth(deps, request.authId, request.body.vfp),
+    );
+    app.post(
+      '/v1/client/mobile/otp/start',
+      { ...authenticated, schema: { body: OtpStartRequestSchema, response: replies } },
+      async (request) => startOtp(deps, request.authId, request.body.mobileNumber),
+    );
+    app.post(
+      '/v1/client/mobile/otp/finish',
+      { ...authenticated, schema: { body: OtpFinishRequestSchema, response: replies } },
+      async (request) => finishOtp(deps, request.authId, request.body.otp),
+    );
+    app.post(
+      '/v1/client/mobile/instantlink/start',
+      { ...authenticated, schema: { body: InstantLinkStartRequestSchema, response: replies } },
+      async (request) => startInstantLink(deps, request.authId, request.body.mobileNumber),
+    );
+
+    const onErrorReport: Record<ErrorReportArea, (authId: string) => Promise<ClientEnvelope>> = {
+      'device/passive': (authId) => skipDeviceStep(deps, authId),
+      'device/fido2': (authId) => skipDeviceStep(deps, authId),
+      'mobile/instant': (authId) => mobileAuthFailed(deps, authId),
+      'mobile/otp': (authId) => otpFailed(deps, authId),
+      // The link may still be opened: nothing changes; the flow ends quietly on this tab.
+      'mobile/instantlink': async () => ({ next: Step.END }),
+      'device/universal': async () => ({ next: Step.END }),
+      'user/mobileactive': async () => ({ next: Step.END }),
+      'user/ppb': async () => ({ next: Step.END }),
+      'user/docv': async () => ({ next: Step.END }),
+    };
+    for (const area of ERROR_REPORT_AREAS) {
+      app.post(
+        `/v1/client/${area}/error`,
+        { ...authenticated, schema: { body: ErrorReportRequestSchema, response: replies } },
+        async (request) => {
+          await requireValidSignatureIfPresent(deps, request);
+          request.log.info({ area, code: request.body.code, authId: request.authId }, 'client error report');
+          return onErrorReport[area](request.authId);
+        },
+      );
+    }
+
+    app.post(
+      '/v1/client/challenge',
+      { schema: { body: DeviceIdRequestSchema, response: { 200: ChallengeResponseSchema, 400: ErrorBodySchema, 401: ErrorBodySchema } } },
+      async (request) => {
+        if (request.headers.authorization) await authenticateAuthToken(deps, request);
+        return issueChallenge(deps, request.body.deviceId);
+      },
+    );
+
+    app.post(
+      '/v1/client/device/unregister',
+      { schema: { body: DeviceIdRequestSchema, response: replies } },
+      async (request) => {
+        const device = await findDevice(deps.db.kysely, request.body.deviceId);
+        // An unknown or revoked key: nothing to do on the server; the browser may wipe its copy.
+        if (!device || device.revoked_at !== null) return { next: Step.END };
+        const [path, query = ''] = request.url.split('?') as [string, string?];
+        const check = await checkRequestSignature(
+          deps,
+          { headers: request.headers, path, query, rawBody: request.rawBody ?? '' },
+          device.id,
+        );
+        if (check.kind !== 'valid') {
+          throw apiError('UNAUTHORIZED', check.kind === 'absent' ? 'this call must be signed by the device key' : `request signature refused: ${check.reason}`);
+        }
+        await revokeDevice(deps.db.kysely, device.id, device.client_id, deps.clock.now());
+        request.log.info({ deviceId: device.id, phone: maskPhone(device.phone_e164) }, 'device unregistered by its key');
+        return { next: Step.END };
+      },
+    );
+  };

@@ -1,0 +1,94 @@
+/**
+ * @module status-socket
+ * The status WebSocket `/v1/client/status?token=…` (client-protocol.md §5): a waiting desktop
+ * gets exactly one JSON status message when its session settles. Text `ping` is answered with
+ * `pong`. The session is re-read from the database on connect, on every change event and when
+ * its deadline passes, so a lost event or another instance's change is never missed for long.
+ */
+import { ClientErrorCode, SOCKET_PING, SOCKET_PONG, Step, type StatusMessage } from '@handset/protocol';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Deps } from '../../deps.js';
+import { effectiveState } from '../../flows/session-state.js';
+import { runSessionStep } from '../../flows/session-tx.js';
+import { findSessionBy, type SessionRow } from '../../store/sessions-repo.js';
+import { authenticateAuthToken } from '../auth-token-hook.js';
+
+/** Re-check at least this often even without events (a safety net for missed notifications). */
+const RECHECK_MS = 15_000;
+
+function messageFor(session: SessionRow, state: SessionRow['state']): StatusMessage | null {
+  if (state === 'succeeded' || state === 'possession_required') return { next: Step.DONE };
+  if (state === 'failed') {
+    const linkExpired = session.state === 'link_sent' || session.link_sent_at !== null;
+    return {
+      next: Step.DONE,
+      error: {
+        code: ClientErrorCode.AUTHENTICATION_EXTERNAL_FAILURE,
+        message: linkExpired ? 'The Instant Link expired before it was opened.' : 'The authentication session has ended.',
+      },
+    };
+  }
+  return null;
+}
+
+export function statusSocketRoute(app: FastifyInstance, deps: Deps): void {
+  app.get(
+    '/v1/client/status',
+    {
+      websocket: true,
+      onRequest: async (request: FastifyRequest<{ Querystring: { token?: string } }>) => {
+        await authenticateAuthToken(deps, request, request.query.token ?? '');
+      },
+    },
+    (socket, request) => {
+      const linkTtlMs = deps.config.instantLinkTtlSeconds * 1000;
+      let done = false;
+      let timer: NodeJS.Timeout | undefined;
+      let unsubscribe: (() => void) | undefined;
+
+      const cleanup = (): void => {
+        done = true;
+        clearTimeout(timer);
+        unsubscribe?.();
+      };
+
+      const check = async (): Promise<void> => {
+        if (done) return;
+        let session = await findSessionBy(deps.db.kysely, 'auth_id', request.authId);
+        if (!session) return void socket.close(1008, 'session not found');
+        unsubscribe ??= deps.bus.subscribe(session.correlation_id, () => void check().catch(onError));
+        const now = deps.clock.now();
+        const state = effectiveState(session, now, linkTtlMs);
+        if (state !== session.state) {
+          // Write the expiry down so unify-status agrees with what the desktop is told.
+          await runSessionStep(deps, { column: 'auth_id', value: session.auth_id }, async () => undefined);
+          session = (await findSessionBy(deps.db.kysely, 'auth_id', request.authId)) ?? session;
+        }
+        const message = messageFor(session, state);
+        if (message && !done) {
+          done = true;
+          socket.send(JSON.stringify(message));
+          cleanup();
+          return;
+        }
+        const deadlines = [session.expires_at, session.link_sent_at !== null ? session.link_sent_at + linkTtlMs : Infinity];
+        const wait = Math.min(RECHECK_MS, Math.max(50, Math.min(...deadlines) - now + 50));
+        clearTimeout(timer);
+        timer = setTimeout(() => void check().catch(onError), wait);
+      };
+
+      const onError = (error: unknown): void => {
+        request.log.warn({ err: error }, 'status socket check failed');
+        clearTimeout(timer);
+        if (!done) timer = setTimeout(() => void check().catch(onError), 1000);
+      };
+
+      socket.on('message', (data, isBinary) => {
+        if (!isBinary && data.toString() === SOCKET_PING) socket.send(SOCKET_PONG);
+      });
+      socket.on('close', cleanup);
+      socket.on('error', cleanup);
+      void check().catch(onError);
+    },
+  );
+}

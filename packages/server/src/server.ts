@@ -1,0 +1,51 @@
+/**
+ * @module server
+ * A running platform: deps + app + listening socket + periodic clean-up, with a clean stop.
+ */
+import type { FastifyInstance } from 'fastify';
+import { insecureDefaults, type Config } from './config.js';
+import { createDeps, type Deps, type DepsOverrides } from './deps.js';
+import { buildApp } from './http/app.js';
+import { purgeExpired } from './store/maintenance.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  deps: Deps;
+  /** The address it listens on, e.g. http://127.0.0.1:8080. */
+  address: string;
+  close(): Promise<void>;
+}
+
+const PURGE_INTERVAL_MS = 60_000;
+
+export async function startServer(config: Readonly<Config>, overrides: DepsOverrides = {}): Promise<RunningServer> {
+  const deps = await createDeps(config, overrides);
+  for (const warning of insecureDefaults(config, deps.signingKey.generated)) deps.log.warn(warning);
+  if (config.sandbox) deps.log.warn('SANDBOX MODE: only the documented test users are accepted; OTP 1234 passes.');
+  const app = await buildApp(deps);
+  const purge = async (): Promise<void> => {
+    try {
+      await purgeExpired(deps.db.kysely, deps.clock.now());
+    } catch (error) {
+      deps.log.warn({ err: error }, 'purge failed');
+    }
+  };
+  await purge();
+  const timer = setInterval(() => void purge(), PURGE_INTERVAL_MS);
+  timer.unref();
+  const address = await app.listen({ port: config.port, host: config.host });
+  deps.log.info({ address, publicUrl: config.publicUrl, database: deps.db.location }, 'handset is listening');
+  let closing: Promise<void> | null = null;
+  return {
+    app,
+    deps,
+    address,
+    close: () =>
+      (closing ??= (async () => {
+        clearInterval(timer);
+        await app.close();
+        await deps.bus.close();
+        if (!overrides.db) await deps.db.close();
+      })()),
+  };
+}

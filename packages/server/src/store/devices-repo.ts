@@ -1,0 +1,87 @@
+/**
+ * @module devices-repo
+ * Prove Keys (device keys), the identities (proveId per phone number) they are bound to,
+ * and the request-signing challenges issued for them.
+ */
+import type { Executor } from './executor.js';
+import type { DevicesTable } from './schema.js';
+
+export type DeviceRow = DevicesTable;
+
+export async function insertDevice(q: Executor, row: DeviceRow): Promise<void> {
+  await q.insertInto('devices').values(row).execute();
+}
+
+/** Reads a device of one client; revoked devices are returned too (callers decide). */
+export async function findDevice(q: Executor, id: string, clientId?: string): Promise<DeviceRow | undefined> {
+  let query = q.selectFrom('devices').selectAll().where('id', '=', id);
+  if (clientId !== undefined) query = query.where('client_id', '=', clientId);
+  return query.executeTakeFirst();
+}
+
+export async function updateDevice(q: Executor, id: string, changes: Partial<DeviceRow>): Promise<void> {
+  await q.updateTable('devices').set(changes).where('id', '=', id).execute();
+}
+
+/** Marks a device revoked; returns false when it is unknown to the client. */
+export async function revokeDevice(q: Executor, id: string, clientId: string, now: number): Promise<boolean> {
+  const device = await findDevice(q, id, clientId);
+  if (!device) return false;
+  if (device.revoked_at === null) await updateDevice(q, id, { revoked_at: now });
+  return true;
+}
+
+/** Returns the proveId of a client's phone number, creating it on first use. */
+export async function ensureIdentity(
+  q: Executor,
+  clientId: string,
+  phone: string,
+  newProveId: () => string,
+  now: number,
+): Promise<string> {
+  const existing = await q
+    .selectFrom('identities')
+    .select('prove_id')
+    .where('client_id', '=', clientId)
+    .where('phone_e164', '=', phone)
+    .executeTakeFirst();
+  if (existing) return existing.prove_id;
+  const proveId = newProveId();
+  await q
+    .insertInto('identities')
+    .values({ client_id: clientId, phone_e164: phone, prove_id: proveId, created_at: now })
+    .onConflict((oc) => oc.columns(['client_id', 'phone_e164']).doNothing())
+    .execute();
+  const row = await q
+    .selectFrom('identities')
+    .select('prove_id')
+    .where('client_id', '=', clientId)
+    .where('phone_e164', '=', phone)
+    .executeTakeFirstOrThrow();
+  return row.prove_id;
+}
+
+/** Looks up the phone number of a client's proveId. */
+export async function findIdentityByProveId(
+  q: Executor,
+  clientId: string,
+  proveId: string,
+): Promise<{ phone_e164: string } | undefined> {
+  return q
+    .selectFrom('identities')
+    .select('phone_e164')
+    .where('client_id', '=', clientId)
+    .where('prove_id', '=', proveId)
+    .executeTakeFirst();
+}
+
+export async function insertChallenge(q: Executor, challenge: string, deviceId: string, expiresAt: number): Promise<void> {
+  await q.insertInto('challenges').values({ challenge, device_id: deviceId, expires_at: expiresAt }).execute();
+}
+
+export async function findChallenge(
+  q: Executor,
+  challenge: string,
+): Promise<{ device_id: string; expires_at: number } | undefined> {
+  return q.selectFrom('challenges').select(['device_id', 'expires_at']).where('challenge', '=', challenge).executeTakeFirst();
+}

@@ -1,0 +1,12 @@
+/**
+ * @module maintenance
+ * Periodic clean-up: expired access tokens and challenges, and sessions past their retention.
+ */
+import type { Executor } from './executor.js';
+import { purgeSessions } from './sessions-repo.js';
+
+export async function purgeExpired(q: Executor, now: number): Promise<void> {
+  await purgeSessions(q, now);
+  await q.deleteFrom('access_tokens').where('expires_at', '<=', now).execute();
+  await q.deleteFrom('challenges').where('expires_at', '<=', now).execute();
+}

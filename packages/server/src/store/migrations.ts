@@ -1,0 +1,119 @@
+/**
+ * @module migrations
+ * The one migration set for SQLite and PostgreSQL, as a static map so it survives bundling.
+ * Add a migration by adding a key; never edit one that has shipped.
+ */
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+const time = 'bigint';
+
+const initial: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('clients')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('secret_hash', 'text', (c) => c.notNull())
+      .addColumn('namespace', 'text', (c) => c.notNull())
+      .addColumn('created_at', time, (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('access_tokens')
+      .addColumn('token_hash', 'text', (c) => c.primaryKey())
+      .addColumn('client_id', 'text', (c) => c.notNull())
+      .addColumn('expires_at', time, (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('access_tokens_expiry').on('access_tokens').column('expires_at').execute();
+    await db.schema
+      .createTable('sessions')
+      .addColumn('correlation_id', 'text', (c) => c.primaryKey())
+      .addColumn('auth_id', 'text', (c) => c.notNull().unique())
+      .addColumn('client_id', 'text', (c) => c.notNull())
+      .addColumn('token_id', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('possession_type', 'text', (c) => c.notNull())
+      .addColumn('phone_e164', 'text')
+      .addColumn('phone_display', 'text')
+      .addColumn('prove_id', 'text')
+      .addColumn('challenge', 'text', (c) => c.notNull())
+      .addColumn('final_target_url', 'text')
+      .addColumn('sms_message', 'text')
+      .addColumn('allow_otp_retry', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('rebind', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('client_request_id', 'text')
+      .addColumn('client_customer_id', 'text')
+      .addColumn('client_human_id', 'text')
+      .addColumn('email_address', 'text')
+      .addColumn('ip_address', 'text')
+      .addColumn('device_id', 'text')
+      .addColumn('device_match', 'text')
+      .addColumn('failure_reason', 'text')
+      .addColumn('otp_hash', 'text')
+      .addColumn('otp_sent_at', time)
+      .addColumn('otp_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('otp_resends', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('link_hash', 'text')
+      .addColumn('link_sent_at', time)
+      .addColumn('link_resends', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('mobile_auth_token', 'text')
+      .addColumn('mobile_auth_confirmed', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('created_at', time, (c) => c.notNull())
+      .addColumn('expires_at', time, (c) => c.notNull())
+      .addColumn('ended_at', time)
+      .addColumn('purge_at', time, (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('sessions_purge').on('sessions').column('purge_at').execute();
+    await db.schema.createIndex('sessions_link').on('sessions').column('link_hash').execute();
+    await db.schema.createIndex('sessions_mobile_auth').on('sessions').column('mobile_auth_token').execute();
+    await db.schema
+      .createTable('devices')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('client_id', 'text', (c) => c.notNull())
+      .addColumn('key_id', 'text', (c) => c.notNull())
+      .addColumn('public_key', 'text', (c) => c.notNull())
+      .addColumn('phone_e164', 'text')
+      .addColumn('created_at', time, (c) => c.notNull())
+      .addColumn('bound_at', time)
+      .addColumn('last_used_at', time, (c) => c.notNull())
+      .addColumn('revoked_at', time)
+      .execute();
+    await db.schema
+      .createTable('identities')
+      .addColumn('client_id', 'text', (c) => c.notNull())
+      .addColumn('phone_e164', 'text', (c) => c.notNull())
+      .addColumn('prove_id', 'text', (c) => c.notNull().unique())
+      .addColumn('created_at', time, (c) => c.notNull())
+      .addPrimaryKeyConstraint('identities_pk', ['client_id', 'phone_e164'])
+      .execute();
+    await db.schema
+      .createTable('sms_outbox')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('client_id', 'text')
+      .addColumn('to_e164', 'text', (c) => c.notNull())
+      .addColumn('body', 'text', (c) => c.notNull())
+      .addColumn('sent_at', time, (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('sms_outbox_sent').on('sms_outbox').column('sent_at').execute();
+    await db.schema
+      .createTable('challenges')
+      .addColumn('challenge', 'text', (c) => c.primaryKey())
+      .addColumn('device_id', 'text', (c) => c.notNull())
+      .addColumn('expires_at', time, (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('signing_keys')
+      .addColumn('kid', 'text', (c) => c.primaryKey())
+      .addColumn('private_jwk', 'text', (c) => c.notNull())
+      .addColumn('created_at', time, (c) => c.notNull())
+      .execute();
+  },
+};
+
+/** Every migration, in order of their keys. */
+export const migrations: Record<string, Migration> = {
+  '2026_11_25_001_initial': initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

@@ -1,0 +1,76 @@
+/**
+ * @module testing
+ * `startTestServer()`: a real platform on a real socket (127.0.0.1, a free port) with an
+ * in-memory SQLite database (or the given database URL), one client ready to use, and the
+ * outbox readable — for this repository's tests and for integrators' own CI.
+ */
+import { createServer } from 'node:net';
+import { loadConfig, type Config } from './config.js';
+import { createClient, type NewClient } from './flows/clients.js';
+import { createLogger, type DepsOverrides } from './deps.js';
+import { startServer, type RunningServer } from './server.js';
+import { listOutbox } from './store/outbox-repo.js';
+
+export interface TestServerOptions {
+  sandbox?: boolean;
+  /** Numbers whose Mobile Auth succeeds at the sandbox carrier. */
+  mobileAuthNumbers?: string[];
+  /** Defaults to a fresh in-memory SQLite database. */
+  databaseUrl?: string;
+  /** Requests per second per client on /v3/* (default 0: no limit in tests). */
+  rateLimitPerSecond?: number;
+  config?: Partial<Config>;
+  overrides?: DepsOverrides;
+}
+
+export interface OutboxMessage {
+  to: string;
+  body: string;
+  sentAt: string;
+}
+
+export interface TestServer extends NewClient {
+  url: string;
+  server: RunningServer;
+  createClient(name: string): Promise<NewClient>;
+  /** The outbox, newest first. */
+  outbox(): Promise<OutboxMessage[]>;
+  close(): Promise<void>;
+}
+
+/** A port that is free right now on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const port = await freePort();
+  const base = loadConfig({ port, host: '127.0.0.1', database: options.databaseUrl ?? ':memory:', sandbox: options.sandbox ?? false }, {});
+  const config: Config = {
+    ...base,
+    mobileAuthNumbers: options.mobileAuthNumbers ?? [],
+    rateLimitPerSecond: options.rateLimitPerSecond ?? 0,
+    logLevel: process.env.HANDSET_TEST_LOG_LEVEL ?? 'silent',
+    ...options.config,
+  };
+  const overrides: DepsOverrides = { log: createLogger(config.logLevel), ...options.overrides };
+  const server = await startServer(Object.freeze(config), overrides);
+  const { deps } = server;
+  const first = await createClient(deps.db.kysely, deps, 'test');
+  return {
+    ...first,
+    url: config.publicUrl,
+    server,
+    createClient: (name) => createClient(deps.db.kysely, deps, name),
+    outbox: async () =>
+      (await listOutbox(deps.db.kysely, 200)).map((r) => ({ to: r.to_e164, body: r.body, sentAt: new Date(r.sent_at).toISOString() })),
+    close: () => server.close(),
+  };
+}
