@@ -21,10 +21,14 @@ import { serverApiRoutes } from './routes/server-api.js';
 import { statusSocketRoute } from './routes/status-socket.js';
 import { tokenRoutes } from './routes/token.js';
 
-/** Request URLs in logs lose their query: the status socket carries the authToken there. */
-function pathOnly(url: string): string {
+/**
+ * Request URLs as logged: without the query (the status socket carries the authToken there) and
+ * without the one-time tokens in Instant Link and carrier paths.
+ */
+export function loggableUrl(url: string): string {
   const i = url.indexOf('?');
-  return i === -1 ? url : url.slice(0, i);
+  const path = i === -1 ? url : url.slice(0, i);
+  return path.replace(/^(\/v1\/il\/|\/v1\/sandbox\/carrier\/)[^/]+/, '$1[redacted]');
 }
 
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
@@ -55,7 +59,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
 
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
-      { method: request.method, url: pathOnly(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      { method: request.method, url: loggableUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       'request',
     );
   });
