@@ -3,19 +3,28 @@
  * `startTestServer()`: a real platform on a real socket (127.0.0.1, a free port) with an
  * in-memory SQLite database (or the given database URL), one client ready to use, and the
  * outbox readable — for this repository's tests and for integrators' own CI.
+ *
+ * With `HANDSET_TEST_DATABASE_URL=postgres://…` in the environment, every test server gets its
+ * own fresh schema in that PostgreSQL database instead (dropped again on close), so the same
+ * test files run on both databases.
  */
 import { createServer } from 'node:net';
 import { loadConfig, type Config } from './config.js';
 import { createClient, type NewClient } from './flows/clients.js';
 import { createLogger, type DepsOverrides } from './deps.js';
 import { startServer, type RunningServer } from './server.js';
+import { isPostgresUrl } from './store/database.js';
 import { listOutbox } from './store/outbox-repo.js';
+import { createScratchSchema, type ScratchSchema } from './store/scratch-schema.js';
 
 export interface TestServerOptions {
   sandbox?: boolean;
   /** Numbers whose Mobile Auth succeeds at the sandbox carrier. */
   mobileAuthNumbers?: string[];
-  /** Defaults to a fresh in-memory SQLite database. */
+  /**
+   * Defaults to a fresh in-memory SQLite database, or to a fresh schema in the PostgreSQL
+   * database named by `HANDSET_TEST_DATABASE_URL` when that is set.
+   */
   databaseUrl?: string;
   /** Requests per second per client on /v3/* (default 0: no limit in tests). */
   rateLimitPerSecond?: number;
@@ -50,9 +59,20 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The PostgreSQL database tests should use, or null for in-memory SQLite. */
+export function testDatabaseUrl(env: NodeJS.ProcessEnv = process.env): string | null {
+  const url = env.HANDSET_TEST_DATABASE_URL?.trim();
+  if (!url) return null;
+  if (!isPostgresUrl(url)) throw new Error('HANDSET_TEST_DATABASE_URL must be a postgres:// URL');
+  return url;
+}
+
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const port = await freePort();
-  const base = loadConfig({ port, host: '127.0.0.1', database: options.databaseUrl ?? ':memory:', sandbox: options.sandbox ?? false }, {});
+  const pgUrl = options.databaseUrl === undefined && options.overrides?.db === undefined ? testDatabaseUrl() : null;
+  const scratch: ScratchSchema | null = pgUrl ? await createScratchSchema(pgUrl, 'hs_test') : null;
+  const database = scratch?.url ?? options.databaseUrl ?? ':memory:';
+  const base = loadConfig({ port, host: '127.0.0.1', database, sandbox: options.sandbox ?? false }, {});
   const config: Config = {
     ...base,
     mobileAuthNumbers: options.mobileAuthNumbers ?? [],
@@ -61,7 +81,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...options.config,
   };
   const overrides: DepsOverrides = { log: createLogger(config.logLevel), ...options.overrides };
-  const server = await startServer(Object.freeze(config), overrides);
+  let server: RunningServer;
+  try {
+    server = await startServer(Object.freeze(config), overrides);
+  } catch (error) {
+    await scratch?.drop();
+    throw error;
+  }
   const { deps } = server;
   const first = await createClient(deps.db.kysely, deps, 'test');
   return {
@@ -71,6 +97,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     createClient: (name) => createClient(deps.db.kysely, deps, name),
     outbox: async () =>
       (await listOutbox(deps.db.kysely, 200)).map((r) => ({ to: r.to_e164, body: r.body, sentAt: new Date(r.sent_at).toISOString() })),
-    close: () => server.close(),
+    close: async () => {
+      try {
+        await server.close();
+      } finally {
+        await scratch?.drop();
+      }
+    },
   };
 }

@@ -15,11 +15,12 @@ import { startServer } from '../server.js';
 const databaseOption = (): Option =>
   new Option('--database <pathOrUrl>', 'SQLite file, :memory:, or postgres:// URL (env HANDSET_DATABASE_URL; default ./data/handset.db)');
 
-async function withDatabase<T>(database: string | undefined, work: (db: Db) => Promise<T>): Promise<T> {
+/** Opens the configured database, brings its schema up to date unless told not to, runs `work`. */
+async function withDatabase<T>(database: string | undefined, work: (db: Db) => Promise<T>, options = { migrate: true }): Promise<T> {
   const config = loadConfig({ database });
   const db = openDatabase(config.databaseUrl);
   try {
-    await migrateToLatest(db);
+    if (options.migrate) await migrateToLatest(db);
     return await work(db);
   } finally {
     await db.close();
@@ -58,7 +59,7 @@ export function buildCli(): Command {
     .description('create or update the database schema')
     .addOption(databaseOption())
     .action(async (options: { database?: string }) => {
-      const applied = await withDatabase(options.database, async (db) => migrateToLatest(db));
+      const applied = await withDatabase(options.database, (db) => migrateToLatest(db), { migrate: false });
       console.log(applied.length ? `applied: ${applied.join(', ')}` : 'the schema is up to date');
     });
 

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
@@ -18,6 +18,8 @@ export interface Db {
   dialect: Dialect;
   /** A human-readable location with any password removed. */
   location: string;
+  /** The path or URL it was opened with, password included: never log it (use `location`). */
+  url: string;
   close(): Promise<void>;
 }
 
@@ -32,12 +34,18 @@ pg.types.setTypeParser(20, Number);
 /** Opens (but does not migrate) the database. */
 export function openDatabase(url: string): Db {
   if (isPostgresUrl(url)) {
-    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: 10,
+      // An unreachable server (or a pool exhausted for this long) fails the request with 503
+      // instead of hanging it; a stopped server is refused at once anyway.
+      connectionTimeoutMillis: 5000,
+      application_name: 'handset',
+    });
     // A pool error (for example the server going away) must not crash the process.
     pool.on('error', () => {});
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    const location = url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
-    return { kysely, dialect: 'postgres', location, close: () => kysely.destroy() };
+    return { kysely, dialect: 'postgres', location: redactUrl(url), url, close: () => kysely.destroy() };
   }
   if (url !== ':memory:') mkdirSync(dirname(url), { recursive: true });
   const sqlite = new SQLite(url);
@@ -45,12 +53,23 @@ export function openDatabase(url: string): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { kysely, dialect: 'sqlite', location: url, close: () => kysely.destroy() };
+  return { kysely, dialect: 'sqlite', location: url, url, close: () => kysely.destroy() };
+}
+
+/** The URL with its password replaced by `***`. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }
 
 /** Brings the schema up to date; returns the names of the migrations applied now. */
 export async function migrateToLatest(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db: db.kysely, provider: migrationProvider });
+  // On PostgreSQL, name the schema the tables live in (the first of the search_path): Kysely
+  // otherwise finds its bookkeeping tables in ANY schema of the database and skips the migrations.
+  const migrationTableSchema =
+    db.dialect === 'postgres'
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db.kysely)).rows[0]?.schema
+      : undefined;
+  const migrator = new Migrator({ db: db.kysely, provider: migrationProvider, migrationTableSchema });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
