@@ -3,8 +3,8 @@
 // node's test runner as an explicit list (Node 20 expands no globs and skips .ts in folders).
 // Builds what the browser tests load first. Extra arguments narrow the list by substring.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -42,9 +42,23 @@ for (const build of ['packages/web/scripts/build.mjs', 'apps/demo/scripts/build.
 }
 
 console.log(`running ${files.length} test files`);
+const tapFile = join(root, '.tmp', `test-summary-${process.pid}.tap`);
+mkdirSync(dirname(tapFile), { recursive: true });
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=180000', ...files],
+  [
+    '--import', 'tsx', '--test', '--test-timeout=180000',
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=tap', `--test-reporter-destination=${tapFile}`,
+    ...files,
+  ],
   { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_NO_WARNINGS: '1' } },
 );
+// One plain closing line, counted from the runner's own TAP summary.
+if (existsSync(tapFile)) {
+  const tap = readFileSync(tapFile, 'utf8');
+  const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
+  rmSync(tapFile, { force: true });
+  console.log(`\n${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped`);
+}
 process.exit(result.status ?? 1);

@@ -5,7 +5,9 @@
  */
 import type { Executor } from './executor.js';
 import type { Dialect } from './database.js';
-import type { SessionsTable } from './schema.js';
+import type { Kysely } from 'kysely';
+import { compileOnce } from './compiled-query.js';
+import type { Database, SessionsTable } from './schema.js';
 
 export type SessionRow = SessionsTable;
 
@@ -13,18 +15,19 @@ export async function insertSession(q: Executor, row: SessionRow): Promise<void>
   await q.insertInto('sessions').values(row).execute();
 }
 
-/** Reads a session of one client (tenant isolation lives in this `where`). */
+const selectSessionForClient = compileOnce(
+  (db, correlationId: string, clientId: string) =>
+    db.selectFrom('sessions').selectAll().where('correlation_id', '=', correlationId).where('client_id', '=', clientId),
+  2,
+);
+
+/** Reads a session of one client (tenant isolation lives in this `where`). The hot read of unify-status. */
 export async function findSessionForClient(
-  q: Executor,
+  db: Kysely<Database>,
   correlationId: string,
   clientId: string,
 ): Promise<SessionRow | undefined> {
-  return q
-    .selectFrom('sessions')
-    .selectAll()
-    .where('correlation_id', '=', correlationId)
-    .where('client_id', '=', clientId)
-    .executeTakeFirst();
+  return (await selectSessionForClient(db, correlationId, clientId))[0];
 }
 
 /** Reads and, on PostgreSQL, row-locks a session inside a transaction. SQLite transactions are serial already. */

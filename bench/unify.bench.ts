@@ -1,0 +1,82 @@
+/**
+ * Benchmark: `/v3/unify` and `/v3/unify-status` on the platform (SQLite) under concurrency 50,
+ * next to a bare Fastify JSON route measured in the same run. Prints throughput, p99 and the
+ * ratios against the bare route. Targets: unify-status ≥ 0.5, unify ≥ 0.25.
+ *
+ *   npm run bench            (BENCH_SECONDS=10 by default)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = 50;
+
+interface Started {
+  child: ChildProcess;
+  info: { url: string; token?: string; correlationId?: string; database?: string };
+}
+
+/** Starts a bench server process (pinned to core 0 when taskset exists) and reads its JSON line. */
+export async function startBenchServer(kind: string, env: NodeJS.ProcessEnv = {}): Promise<Started> {
+  const args = ['--import', 'tsx', new URL('./bench-server.ts', import.meta.url).pathname, kind];
+  const child = spawn('taskset', ['-c', '0', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const line = await new Promise<string>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
+    createInterface({ input: child.stdout! }).once('line', resolve);
+  });
+  return { child, info: JSON.parse(line) };
+}
+
+export interface Measured {
+  name: string;
+  rps: number;
+  p99: number;
+  errors: number;
+}
+
+export async function measure(name: string, url: string, body: string, headers: Record<string, string> = {}): Promise<Measured> {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
+  return { name, rps: result.requests.average, p99: result.latency.p99, errors: result.non2xx + result.errors + result.timeouts };
+}
+
+export function report(rows: Measured[], baseline: Measured): void {
+  console.log(`\nconcurrency ${CONNECTIONS}, ${SECONDS} s each, server pinned to core 0 (load generator on the other)`);
+  console.log('| route | req/s | p99 (ms) | non-2xx/errors | ratio to bare |');
+  console.log('| --- | ---: | ---: | ---: | ---: |');
+  for (const r of rows) {
+    console.log(`| ${r.name} | ${Math.round(r.rps)} | ${r.p99} | ${r.errors} | ${(r.rps / baseline.rps).toFixed(2)} |`);
+  }
+}
+
+async function main(): Promise<void> {
+  const bare = await startBenchServer('bare');
+  const handset = await startBenchServer('handset');
+  try {
+    const statusBody = JSON.stringify({ correlationId: handset.info.correlationId });
+    const auth = { authorization: `Bearer ${handset.info.token}` };
+    const baseline = await measure('bare Fastify JSON route', `${bare.info.url}/v3/unify-status`, statusBody);
+    const status = await measure('POST /v3/unify-status', `${handset.info.url}/v3/unify-status`, statusBody, auth);
+    const unify = await measure(
+      'POST /v3/unify',
+      `${handset.info.url}/v3/unify`,
+      JSON.stringify({ possessionType: 'mobile', phoneNumber: '+12025550100', clientRequestId: 'bench' }),
+      auth,
+    );
+    report([baseline, status, unify], baseline);
+    console.log(`\nunify-status ratio ${(status.rps / baseline.rps).toFixed(2)} (target ≥ 0.5); unify ratio ${(unify.rps / baseline.rps).toFixed(2)} (target ≥ 0.25)`);
+  } finally {
+    bare.child.kill();
+    handset.child.kill();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
