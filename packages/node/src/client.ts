@@ -83,7 +83,12 @@ export class Client {
   /** `POST /token` with explicit (or the configured) credentials; never touches the cache. */
   requestToken(credentials: Partial<TokenCredentials>, requestOptions: RequestOptions | undefined): Promise<CallResult<TokenBody>> {
     const { policy, timeoutMs, signal } = this.#perCall(requestOptions);
-    const full: TokenCredentials = { ...this.#defaultCredentials(), ...stripUndefined(credentials) };
+    const fallback = this.#defaultCredentials();
+    const full: TokenCredentials = {
+      clientId: credentials.clientId ?? fallback.clientId,
+      clientSecret: credentials.clientSecret ?? fallback.clientSecret,
+      grantType: credentials.grantType ?? fallback.grantType,
+    };
     return this.#withRetries(policy, signal, () =>
       this.#tokenAttempt('v3TokenRequest', full, timeoutMs, signal),
     );
@@ -170,8 +175,4 @@ export class Client {
     const elapsed = this.#options.now() - startedAt;
     return elapsed + wait > policy.backoff.maxElapsedTime ? undefined : wait;
   }
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

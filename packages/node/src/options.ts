@@ -6,7 +6,20 @@
 import { resolveRetryPolicy, type RetryConfig, type RetryPolicy } from './retry.js';
 import { resolveEndpoints, type Endpoints } from './urls.js';
 
-/** The `fetch` signature the SDK uses (the global one by default). */
+/**
+ * The `fetch` signature the SDK uses (the global one by default). Pass your own to route through
+ * a proxy agent or to observe requests.
+ *
+ * @example
+ * ```ts
+ * import { Handset, type FetchLike } from '@handset/node';
+ * const timed: FetchLike = async (url, init) => {
+ *   const started = performance.now();
+ *   try { return await fetch(url, init); } finally { metrics.observe(new URL(url).pathname, performance.now() - started); }
+ * };
+ * const handset = new Handset({ serverURL, clientId, clientSecret, fetch: timed });
+ * ```
+ */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
 /**
@@ -40,7 +53,10 @@ export interface HandsetOptions {
   clientSecret?: string;
   /** Prove-style credentials, an alternative to `clientId`/`clientSecret`. */
   security?: { clientID: string; clientSecret: string };
-  /** Time limit of each HTTP attempt, in ms (including reading the body). Default 30 000; `Infinity` for none. */
+  /**
+   * Time limit of each HTTP attempt, in ms (including reading the body). Default 30 000;
+   * `Infinity` (or anything above 2^31 − 1 ms, about 24.8 days) for none.
+   */
   timeoutMs?: number;
   /** Retry policy; default `{ strategy: 'none' }`. See {@link RetryConfig}. */
   retry?: RetryConfig;
@@ -123,10 +139,13 @@ export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
       clearTimeout(timer);
       reject(signal?.reason);
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.min(ms, 2 ** 31 - 1),
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -310,7 +310,15 @@ export function checkDeviceRevokeResponse(value: unknown, operation: HandsetOper
   return value as unknown as DeviceRevokeResponse;
 }
 
-/** One failure reason of an {@link Evaluation}, flattened. */
+/**
+ * One failure reason of an {@link Evaluation}, flattened by {@link failureReasons}.
+ *
+ * @example
+ * ```ts
+ * import type { FailureReasonEntry } from '@handset/node';
+ * const describe = (r: FailureReasonEntry) => `${r.category} ${r.code}: ${r.description}`;
+ * ```
+ */
 export interface FailureReasonEntry {
   /** The Global Fraud Policy category, e.g. `authentication`. */
   category: string;

@@ -37,6 +37,9 @@ export interface Reply {
 /** How much of a non-JSON error body an error keeps. */
 const BODY_EXCERPT_CHARS = 1024;
 
+/** Longest delay `setTimeout` honours; anything above it would fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Sends one attempt and reads the whole body. Rejects with {@link TimeoutError} when `timeoutMs`
  * passes first, with {@link NetworkError} when the connection fails, and with the signal's own
@@ -48,7 +51,7 @@ export async function send(attempt: Attempt): Promise<Reply> {
   const controller = new AbortController();
   let timedOut = false;
   const timer =
-    attempt.timeoutMs === Infinity
+    attempt.timeoutMs > MAX_TIMER_MS
       ? undefined
       : setTimeout(() => {
           timedOut = true;

@@ -31,7 +31,7 @@ export const ApiError = {
   SANDBOX_USER_NOT_FOUND: { code: 8007, status: 400 },
   /** 8008: the correlationId is unknown to this client, or its session has been purged. */
   INVALID_CORRELATION_ID: { code: 8008, status: 400 },
-  /** 8011: the deviceId is unknown to this client or already revoked. */
+  /** 8011: the deviceId is unknown to this client (revoking an already revoked key succeeds), or no such route. */
   NOT_FOUND: { code: 8011, status: 404 },
   /** 8012: too many requests; see `Retry-After`. */
   RATE_LIMITED: { code: 8012, status: 429 },

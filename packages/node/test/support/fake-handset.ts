@@ -18,9 +18,12 @@ export interface RecordedRequest {
   body: string;
 }
 
-/** What the fake answers; `hang` never answers, `destroy` drops the connection. */
+/**
+ * What the fake answers: a status with a JSON `body` or a `raw` text; `stall` sends the headers
+ * and half the body, then nothing more; `hang` never answers; `destroy` drops the connection.
+ */
 export type FakeReply =
-  | { status: number; headers?: Record<string, string>; body?: unknown; raw?: string }
+  | { status: number; headers?: Record<string, string>; body?: unknown; raw?: string; stall?: boolean }
   | { hang: true }
   | { destroy: true };
 
@@ -133,7 +136,8 @@ export async function startFakeHandset(options: FakeOptions = {}): Promise<FakeH
         ...(isRaw || reply.body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }),
         ...reply.headers,
       });
-      res.end(payload);
+      if (reply.stall) res.write(payload.slice(0, Math.floor(payload.length / 2)));
+      else res.end(payload);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
