@@ -104,8 +104,7 @@ export async function startUnify(deps: Deps, clientId: string, request: UnifyReq
   if (deps.config.sandbox && !sandboxUser) {
     throw apiError('SANDBOX_USER_NOT_FOUND', 'sandbox mode accepts only the documented test users');
   }
-  const client = await findClient(deps.db.kysely, clientId);
-  if (!client) throw apiError('UNAUTHORIZED', 'client not found');
+  const namespace = await clientNamespace(deps, clientId);
 
   const now = deps.clock.now();
   const { random } = deps;
@@ -162,11 +161,25 @@ export async function startUnify(deps: Deps, clientId: string, request: UnifyReq
     iat: Math.floor(now / 1000),
     exp: Math.floor(expiresAt / 1000),
     jti: tokenId,
-    auth: { id: authId, ans: client.namespace, endp: deps.config.publicUrl, chlg: challenge, next: shape.next, subs: shape.subs },
+    auth: { id: authId, ans: namespace, endp: deps.config.publicUrl, chlg: challenge, next: shape.next, subs: shape.subs },
   };
-  const authToken = await signAuthToken(claims, deps.signingKey);
+  const authToken = signAuthToken(claims, deps.signingKey);
   await insertSession(deps.db.kysely, row);
   return { success: 'pending', correlationId, authToken };
+}
+
+/** Client namespaces never change, so each instance reads one once. */
+const namespaces = new Map<string, string>();
+async function clientNamespace(deps: Deps, clientId: string): Promise<string> {
+  let namespace = namespaces.get(clientId);
+  if (namespace === undefined) {
+    const client = await findClient(deps.db.kysely, clientId);
+    if (!client) throw apiError('UNAUTHORIZED', 'client not found');
+    namespace = client.namespace;
+    if (namespaces.size > 10_000) namespaces.clear();
+    namespaces.set(clientId, namespace);
+  }
+  return namespace;
 }
 
 function deviceIdOf(session: SessionRow): string | null {

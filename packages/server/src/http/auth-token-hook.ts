@@ -22,7 +22,7 @@ export async function authenticateAuthToken(deps: Deps, request: FastifyRequest,
     if (!match) throw apiError('UNAUTHORIZED', 'missing bearer authToken');
     token = match[1]!;
   }
-  const verified = await deps.authTokens.verify(token, deps.clock.now());
+  const verified = deps.authTokens.verify(token, deps.clock.now());
   if (!verified.ok) throw apiError('UNAUTHORIZED', PROBLEM_TEXT[verified.problem]);
   const session = await findSessionBy(deps.db.kysely, 'auth_id', verified.claims.auth.id);
   // The token must be the one minted for this session (jti), so it is useless anywhere else.

@@ -126,3 +126,31 @@ describe('outcomes and logs', () => {
     assert.equal(loggableUrl('/v1/sandbox/carrier/SECRET?r=f'), '/v1/sandbox/carrier/[redacted]');
   });
 });
+
+describe('authToken', () => {
+  it('is a standard ES256 JWT (jose verifies it) whose payload decodes with atob', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { jwtVerify } = await import('jose');
+    const { signAuthToken, AuthTokenVerifier } = await import('../../src/tokens/auth-token.js');
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const key = { kid: 'k', privateKey, publicKey, generated: true };
+    const claims = {
+      iat: 1_700_000_000,
+      exp: 1_700_000_900,
+      jti: 'j',
+      auth: { id: 'a>?~', ans: 'n', endp: 'https://x', chlg: '???>>>', next: 'device/passive' as const, subs: {} },
+    };
+    const token = signAuthToken(claims, key);
+    const { payload } = await jwtVerify(token, publicKey, { currentDate: new Date(1_700_000_100_000) });
+    assert.equal((payload as { auth: { id: string } }).auth.id, 'a>?~');
+    assert.ok(!/[-_]/.test(token.split('.')[1]!));
+    const verifier = new AuthTokenVerifier(key);
+    assert.deepEqual(verifier.verify(token, 1_700_000_100_000), { ok: true, claims });
+    assert.deepEqual(verifier.verify(token, 1_700_000_900_000), { ok: false, problem: 'expired' });
+    const [h, p, s] = token.split('.');
+    assert.deepEqual(verifier.verify(`${h}.${p}x.${s}`, 0), { ok: false, problem: 'bad_signature' });
+    assert.deepEqual(verifier.verify('a.b', 0), { ok: false, problem: 'malformed' });
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    assert.deepEqual(new AuthTokenVerifier({ ...key, publicKey: other.publicKey }).verify(token, 0), { ok: false, problem: 'bad_signature' });
+  });
+});
