@@ -4,15 +4,13 @@
  * possession, releases the waiting desktop through the status socket, and sends the phone on to
  * the integrator's `finalTargetUrl` with `authId` and `asc=true` (client-protocol.md §5).
  */
-import { INSTANT_LINK_MAX_RESENDS, Step, ValidationCode, type ClientEnvelope } from '@handset/protocol';
+import { INSTANT_LINK_MAX_RESENDS, Step, type ClientEnvelope } from '@handset/protocol';
 import type { Deps } from '../deps.js';
-import { transition } from '../flows/session-state.js';
 import { runSessionStep, type StepContext } from '../flows/session-tx.js';
 import { DEFAULT_LINK_TEMPLATE, renderLink } from '../flows/sms-templates.js';
 import { sha256Hex } from '../lib/hash.js';
 import { randomToken } from '../ports/random.js';
-import { changeNumber } from './change-number.js';
-import { next, stepNotAllowed } from './envelope.js';
+import { sendMessageStep, type MessageChannel } from './send-message-step.js';
 import { settle } from './settle.js';
 
 /** Decision C3: "wait on the status socket". */
@@ -26,26 +24,20 @@ async function sendLink(deps: Deps, ctx: StepContext): Promise<void> {
   await deps.sms.send({ to: ctx.current.phone_e164!, body: renderLink(template, url), clientId: ctx.current.client_id }, ctx.trx);
 }
 
+const LINK_CHANNEL: MessageChannel = {
+  event: 'link_sent',
+  resendsField: 'link_resends',
+  maxResends: INSTANT_LINK_MAX_RESENDS,
+  step: Step.END,
+  sent: WAIT,
+  send: sendLink,
+};
+
 /** `mobileNumber`: absent → first send; `""` → resend; a number → change of number. */
 export async function startInstantLink(deps: Deps, authId: string, mobileNumber: string | null | undefined): Promise<ClientEnvelope> {
-  return runSessionStep(deps, { column: 'auth_id', value: authId }, async (_session, ctx) => {
-    const alreadySent = ctx.current.state === 'link_sent';
-    if (!transition(ctx.current, { type: 'link_sent' })) return stepNotAllowed(ctx.current, 'Instant Link');
-    if (mobileNumber) {
-      const invalid = await changeNumber(deps, ctx, mobileNumber);
-      if (invalid) return next(Step.END, { code: ValidationCode.INVALID_PHONE_NUMBER, message: invalid });
-    }
-    ctx.apply({ type: 'link_sent' });
-    if (alreadySent) {
-      if (ctx.current.link_resends >= INSTANT_LINK_MAX_RESENDS) {
-        deps.log.warn({ correlationId: ctx.current.correlation_id }, 'instant link resend refused: limit reached');
-        return WAIT;
-      }
-      ctx.stage({ link_resends: ctx.current.link_resends + 1 });
-    }
-    await sendLink(deps, ctx);
-    return WAIT;
-  });
+  return runSessionStep(deps, { column: 'auth_id', value: authId }, (_session, ctx) =>
+    sendMessageStep(deps, ctx, LINK_CHANNEL, mobileNumber),
+  );
 }
 
 export type LinkOpening =

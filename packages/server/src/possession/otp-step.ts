@@ -16,12 +16,11 @@ import {
 } from '@handset/protocol';
 import type { Deps } from '../deps.js';
 import { SANDBOX_OTP } from '../flows/sandbox-users.js';
-import { transition } from '../flows/session-state.js';
 import { runSessionStep, type StepContext } from '../flows/session-tx.js';
 import { DEFAULT_OTP_TEMPLATE, otpLength, renderOtp } from '../flows/sms-templates.js';
 import { safeEqual, sha256Hex } from '../lib/hash.js';
 import { failure, next, stepNotAllowed } from './envelope.js';
-import { changeNumber } from './change-number.js';
+import { sendMessageStep, type MessageChannel } from './send-message-step.js';
 import { settle } from './settle.js';
 
 const otpHash = (correlationId: string, code: string): string => sha256Hex(`${correlationId}:${code}`);
@@ -39,29 +38,20 @@ async function sendCode(deps: Deps, ctx: StepContext): Promise<void> {
   await deps.sms.send({ to: session.phone_e164!, body: renderOtp(template, code), clientId: session.client_id }, ctx.trx);
 }
 
+const OTP_CHANNEL: MessageChannel = {
+  event: 'otp_sent',
+  resendsField: 'otp_resends',
+  maxResends: OTP_MAX_RESENDS,
+  step: Step.MOBILE_OTP,
+  // No `data`: the SDK goes on to code entry.
+  sent: { next: Step.MOBILE_OTP },
+  send: sendCode,
+};
+
 export async function startOtp(deps: Deps, authId: string, mobileNumber: string | null | undefined): Promise<ClientEnvelope> {
-  return runSessionStep(deps, { column: 'auth_id', value: authId }, async (_session, ctx) => {
-    const alreadySent = ctx.current.state === 'otp_sent';
-    if (!transition(ctx.current, { type: 'otp_sent' })) return stepNotAllowed(ctx.current, 'OTP');
-    if (mobileNumber) {
-      const invalid = await changeNumber(deps, ctx, mobileNumber);
-      if (invalid) return next(Step.MOBILE_OTP, { code: ValidationCode.INVALID_PHONE_NUMBER, message: invalid });
-    }
-    ctx.apply({ type: 'otp_sent' });
-    if (alreadySent) {
-      // A resend (or a change of number): bounded, so the flow cannot be used to spam a phone.
-      if (ctx.current.otp_resends >= OTP_MAX_RESENDS) {
-        deps.log.warn({ correlationId: ctx.current.correlation_id }, 'otp resend refused: limit reached');
-        return next(Step.MOBILE_OTP);
-      }
-      ctx.stage({ otp_resends: ctx.current.otp_resends + 1 });
-    }
-    if (!ctx.current.phone_e164) {
-      return next(Step.MOBILE_OTP, { code: ValidationCode.INVALID_PHONE_NUMBER, message: 'A phone number is needed' });
-    }
-    await sendCode(deps, ctx);
-    return next(Step.MOBILE_OTP);
-  });
+  return runSessionStep(deps, { column: 'auth_id', value: authId }, (_session, ctx) =>
+    sendMessageStep(deps, ctx, OTP_CHANNEL, mobileNumber),
+  );
 }
 
 export async function finishOtp(deps: Deps, authId: string, otp: string): Promise<ClientEnvelope> {

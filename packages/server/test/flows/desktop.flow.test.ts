@@ -63,6 +63,33 @@ describe('desktop Instant Link flow', () => {
     socket.close();
   });
 
+  it('resend replaces the link, a change of number sends to the new number, and resends are bounded', async () => {
+    const started = await backend.unify({ possessionType: 'desktop', phoneNumber: PHONE, finalTargetUrl: TARGET });
+    const client = new ProtocolClient(started.authToken!);
+    await client.instantLinkStart();
+    const first = await latestMessage(server, PHONE);
+    assert.deepEqual((await client.instantLinkStart('')).body, { next: '', data: {} });
+    const second = await latestMessage(server, PHONE);
+    assert.notEqual(second.link, first.link);
+    assert.equal((await fetch(first.link!, { redirect: 'manual' })).status, 404, 'the replaced link is dead');
+
+    const invalid = await client.instantLinkStart('12');
+    assert.equal(invalid.body.next, '');
+    assert.equal((invalid.body.data as { code: number }).code, 2, 'a validation error re-asks for the number');
+    await client.instantLinkStart('+12025550112');
+    const moved = await latestMessage(server, '+12025550112');
+    assert.ok(moved.link);
+    const before = (await server.outbox()).length;
+    for (let i = 0; i < 3; i++) await client.instantLinkStart('');
+    assert.equal((await server.outbox()).length, before + 1, 'three resends in all, then no more messages');
+    assert.equal((await fetch(moved.link!, { redirect: 'manual' })).status, 404);
+    const latest = await latestMessage(server, '+12025550112');
+    assert.equal((await fetch(latest.link!, { redirect: 'manual' })).status, 302);
+    const status = await backend.status(started.correlationId);
+    assert.equal(status.success, 'true');
+    assert.equal(status.phoneNumber, '+12025550112');
+  });
+
   it('an unknown link is a 404 page and changes nothing', async () => {
     const response = await fetch(`${server.url}/v1/il/not-a-real-token`, { redirect: 'manual' });
     assert.equal(response.status, 404);
