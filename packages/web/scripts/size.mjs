@@ -1,7 +1,7 @@
 /**
  * @module size
- * Prints the minified + gzip size of the `<script>` build and fails above the 15 KB budget.
- * Builds first unless `--no-build` is given.
+ * Prints the minified + gzip size of the `<script>` build (dist/handset-web.min.js) and fails
+ * above the 15 KB budget. Builds the bundles first unless `--no-build` is given.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

@@ -4,7 +4,7 @@
  * segment is base64-decoded without verifying anything (the server verifies its own token) and the
  * claims the SDK needs are checked, so a malformed token fails fast instead of hanging.
  */
-import type { AuthTokenClaims } from '@handset/protocol';
+import type { AuthTokenClaims } from '@handset/protocol/browser';
 import { base64ToBytes } from './encoding.js';
 import { AuthError } from './errors.js';
 

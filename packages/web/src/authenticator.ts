@@ -3,7 +3,7 @@
  * The object integrators call: `authenticate(authToken)` runs the step machine (cancelable);
  * the other methods look after this browser's Prove Key.
  */
-import { ClientErrorCode, ClientPath } from '@handset/protocol';
+import { ClientErrorCode, ClientPath } from '@handset/protocol/browser';
 import { decodeAuthToken } from './auth-token.js';
 import { invokeStep } from './callbacks.js';
 import type { AuthenticatorConfig } from './config.js';
@@ -121,6 +121,10 @@ export class Authenticator {
         session.endpoint = baseUrl(claims.auth.endp);
         await race(writeSetting(this.storage, SettingKey.NAMESPACE, claims.auth.ans));
         finish = await runFlow({ session, claims, config: this.config }, stepRegistry(this.config), race);
+        // §2.1 rule 7: without a DeviceId, a stale fingerprint timestamp is dropped.
+        if (!(await readSetting(this.storage, SettingKey.DEVICE_ID))) {
+          await writeSetting(this.storage, SettingKey.FINGERPRINT_TIMESTAMP, null);
+        }
       } catch (error) {
         if (error !== CANCELLED) throw error;
         finish = true;

@@ -3,7 +3,7 @@
  * Typed errors of the browser SDK and the error-code table (`client-protocol.md` §7).
  * Integrators `switch (err.code)`; messages never carry tokens or phone numbers.
  */
-import { ClientErrorCode } from '@handset/protocol';
+import { ClientErrorCode } from '@handset/protocol/browser';
 
 /**
  * Error codes an {@link AuthError} can carry, under the names integrators know (`ERROR_` prefix).
@@ -69,6 +69,12 @@ export class AuthError extends Error {
   /** The HTTP status for HTTP errors. */
   readonly status: number | undefined;
 
+  /**
+   * @example
+   * ```ts
+   * throw new AuthError('Authentication step failed', { code: ErrorCode.ERROR_AUTHENTICATION_FAILURE });
+   * ```
+   */
   constructor(message: string, options: AuthErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AuthError';
@@ -99,6 +105,12 @@ export class OtpError extends Error {
   /** The server's `data.code` (no fixed set; Handset uses 1 wrong code, 3 expired). */
   readonly code: number;
 
+  /**
+   * @example
+   * ```ts
+   * new OtpError(1, 'Invalid OTP').message; // "Error Code: 1, Invalid OTP"
+   * ```
+   */
   constructor(code?: number, message?: string) {
     super(validationMessage(code, message, 'Error validating OTP'));
     this.name = 'OtpError';
@@ -122,6 +134,12 @@ export class PhoneValidationError extends Error {
   /** The server's `data.code` (Handset uses 2 for an invalid number). */
   readonly code: number;
 
+  /**
+   * @example
+   * ```ts
+   * new PhoneValidationError(2, 'Invalid phone number').code; // 2
+   * ```
+   */
   constructor(code?: number, message?: string) {
     super(validationMessage(code, message, 'Error validating phone number'));
     this.name = 'PhoneValidationError';

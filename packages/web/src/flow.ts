@@ -8,7 +8,7 @@
  * reportable client-side failure is posted to `/v1/client/<area>/error` for the last step and the
  * flow continues at that reply's `next`; anything else rejects.
  */
-import { ClientErrorCode, errorReportPath, Step, type ErrorReportArea } from '@handset/protocol';
+import { ClientErrorCode, errorReportPath, Step, type ErrorReportArea } from '@handset/protocol/browser';
 import { AuthError } from './errors.js';
 import type { FlowContext, StepHandler } from './session.js';
 import { callServer } from './transport.js';

@@ -5,7 +5,7 @@
  * non-reportable "Got <status> HTTP error", an empty or unparsable body is a reportable failure,
  * and `error.code` 10006 in any reply wipes the local Prove Key.
  */
-import { ClientErrorCode, Header, PA_VERSION } from '@handset/protocol';
+import { ClientErrorCode, Header, PA_VERSION } from '@handset/protocol/browser';
 import { AuthError } from './errors.js';
 import type { Session } from './session.js';
 import { wipeDevice } from './settings.js';

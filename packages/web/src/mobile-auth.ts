@@ -6,7 +6,7 @@
  * carrier-specific fetch flows v2 (`pfflow=2`) and v3 (`pfflow=3`, flow-control URLs) are not
  * implemented: they fail with GENERIC_INVALID_STATE, which the SDK reports so the server falls back.
  */
-import { MOBILE_AUTH_SDK_VERSION } from '@handset/protocol';
+import { MOBILE_AUTH_SDK_VERSION } from '@handset/protocol/browser';
 
 /** mobile-auth error codes whose names appear inside 10002 messages (§7). */
 export const MobileAuthErrorCode = {

@@ -4,7 +4,7 @@
  * cached per session while `receivedAt + ttl − 60 > now` for the same deviceId, and an ECDSA
  * signature over `signingString()` sent as `PA-Sig-Version`, `PA-Challenge`, `PA-KID`, `PA-Signature`.
  */
-import { ClientPath, Header, SIGNATURE_VERSION, signingString } from '@handset/protocol';
+import { ClientPath, Header, SIGNATURE_VERSION, signingString } from '@handset/protocol/browser';
 import { sha256Hex, signMessage } from './device-key.js';
 import { AuthError } from './errors.js';
 import { postJson } from './http.js';

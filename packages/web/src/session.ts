@@ -4,7 +4,7 @@
  * calls: the Bearer token, the namespace, the pinned endpoint, the cached signing challenge and
  * the resources to release when the flow ends or is cancelled.
  */
-import type { AuthTokenClaims } from '@handset/protocol';
+import type { AuthTokenClaims } from '@handset/protocol/browser';
 import type { AuthenticatorConfig } from './config.js';
 import type { KeyValueStorage } from './settings.js';
 

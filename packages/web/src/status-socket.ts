@@ -4,7 +4,7 @@
  * a text `ping` every 30 s answered by `pong`, an origin check on every message, and the first
  * status message `{next, error?}` ends the wait. Closing early or stalling is a reportable failure.
  */
-import { ClientPath, SOCKET_PING, SOCKET_PING_INTERVAL_MS, SOCKET_PONG } from '@handset/protocol';
+import { ClientPath, SOCKET_PING, SOCKET_PING_INTERVAL_MS, SOCKET_PONG } from '@handset/protocol/browser';
 import { AuthError } from './errors.js';
 import type { Session } from './session.js';
 

@@ -6,7 +6,7 @@
  * WebAuthn (`device/fido2`), universal keys, redirects, scan messages, PPB and DocV are not
  * implemented, so those names are unknown steps.
  */
-import { Step } from '@handset/protocol';
+import { Step } from '@handset/protocol/browser';
 import type { AuthenticatorConfig } from './config.js';
 import type { StepRegistry } from './flow.js';
 import { instantLinkStep, secondaryWaitStep } from './steps/instant-link.js';

@@ -4,7 +4,7 @@
  * request when the path is one of the signed paths and the record has a deviceId (§4.5), post it,
  * and hand back the reply envelope (§3.2).
  */
-import { SIGNED_PATHS, type ClientEnvelope } from '@handset/protocol';
+import { SIGNED_PATHS, type ClientEnvelope } from '@handset/protocol/browser';
 import { AuthError } from './errors.js';
 import { postJson } from './http.js';
 import { loadRegistration } from './key-store.js';

@@ -8,7 +8,7 @@
  * with `next`). On mobile web there is no socket: a "wait" reply keeps the step pending until the
  * flow is cancelled (completion happens on the link's landing page via `finishInstantLink`).
  */
-import { ClientPath } from '@handset/protocol';
+import { ClientPath } from '@handset/protocol/browser';
 import { InstantLinkResultType, invokeStep } from '../callbacks.js';
 import { AuthError, PhoneValidationError } from '../errors.js';
 import { detectMobileWeb } from '../platform.js';

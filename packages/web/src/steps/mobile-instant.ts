@@ -4,7 +4,7 @@
  * finish with the vfp. A Mobile Auth failure becomes AuthError 10002 (reportable), so the SDK
  * reports it to `mobile/instant/error` and the server's `next` (typically `mobile/otp`) follows.
  */
-import { ClientErrorCode, ClientPath } from '@handset/protocol';
+import { ClientErrorCode, ClientPath } from '@handset/protocol/browser';
 import { AuthError } from '../errors.js';
 import { MobileAuthError, runMobileAuth } from '../mobile-auth.js';
 import type { FlowContext } from '../session.js';

@@ -5,7 +5,7 @@
  * (any `data` is a wrong code → ask again; resend posts `{}` to start; change of number goes back
  * to the start loop with `phoneNumberNeeded = true`).
  */
-import { ClientPath } from '@handset/protocol';
+import { ClientPath } from '@handset/protocol/browser';
 import { invokeStep, OtpFinishResultType, type OtpFinishResult } from '../callbacks.js';
 import { AuthError, OtpError, PhoneValidationError } from '../errors.js';
 import type { FlowContext } from '../session.js';

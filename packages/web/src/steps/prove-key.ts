@@ -6,7 +6,7 @@
  * WebCrypto) the step fails *reportably*, so the SDK reports to `device/passive/error` and follows
  * the server's `next`: the flow degrades to possession checks instead of failing.
  */
-import { ClientPath } from '@handset/protocol';
+import { ClientPath } from '@handset/protocol/browser';
 import { exportPublicKeyPem, generateProveKey, randomUuid, signMessage } from '../device-key.js';
 import { AuthError } from '../errors.js';
 import { loadRegistration, probeRegistration, saveRegistration, type Registration } from '../key-store.js';
@@ -14,6 +14,16 @@ import { deviceCapabilities, deviceName } from '../platform.js';
 import type { FlowContext } from '../session.js';
 import { SettingKey, writeSetting } from '../settings.js';
 import { callServer, serverFailure } from '../transport.js';
+
+/**
+ * `signals` of register/verify. With `sgnls.fpt` the protocol asks for a Device-Context
+ * fingerprint; this SDK has no fingerprint module, so it sends the documented "module missing"
+ * form `{fingerprint: {error}}` (§1.2).
+ */
+function signals(ctx: FlowContext): Record<string, unknown> {
+  const dev = ctx.claims.auth.subs.dev as { sgnls?: { fpt?: unknown } } | undefined;
+  return dev?.sgnls?.fpt ? { fingerprint: { error: 'Device Context integration is not available' } } : {};
+}
 
 function unavailable(error: unknown): AuthError {
   const detail = error instanceof Error ? error.message : String(error);
@@ -30,7 +40,7 @@ export async function proveKeyStep(ctx: FlowContext): Promise<unknown> {
       deviceId: existing.deviceId,
       keyId: existing.keyId,
       signature: await signMessage(existing.keys.privateKey, `${existing.deviceId}:${challenge}`),
-      signals: {},
+      signals: signals(ctx),
     });
     if (reply.error) throw serverFailure(reply);
     return reply.next;
@@ -59,7 +69,7 @@ export async function proveKeyStep(ctx: FlowContext): Promise<unknown> {
     deviceName: deviceName(),
     deviceCapabilities: deviceCapabilities(),
     registrations: [{ publicKey: { id: record.keyId, alg: 'ES256', key: publicKeyPem, uvLevel: 0 }, signature }],
-    signals: {},
+    signals: signals(ctx),
   });
   if (reply.error) throw serverFailure(reply);
   const deviceId = (reply.data as { deviceId?: unknown } | undefined)?.deviceId;
