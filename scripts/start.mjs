@@ -1,0 +1,290 @@
+#!/usr/bin/env node
+// `npm start`: the Handset platform and the demo integrator app, ready to use on this machine.
+//
+// 1. Fails at once, with a clear message, when a port it needs is taken.
+// 2. Builds the web SDK bundle (packages/web/dist) when it is missing or older than its sources.
+// 3. Keeps its state in ./data: the SQLite database (data/handset.db) and, created once with the
+//    platform's CLI, the demo's client credentials (data/demo-client.json, mode 0600).
+// 4. Starts `handset serve` in development mode (not sandbox; SMS go to the outbox page), with one
+//    documented number that passes Mobile Auth, then the demo; prints the URLs to open.
+// 5. Stops both cleanly on Ctrl-C (or SIGTERM); if either stops by itself, stops the other.
+//
+// Settings (environment): HANDSET_PORT (8080), DEMO_PORT (3000), DEMO_DATA_DIR (./data),
+// DEMO_MOBILE_AUTH_NUMBER (+12025550100), HANDSET_LOG_LEVEL (warn).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const HOST = '127.0.0.1';
+const READY_TIMEOUT_MS = 90_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+function fail(message) {
+  console.error(`npm start: ${message}`);
+  process.exit(1);
+}
+
+function portFrom(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`${name} must be a port number (1-65535), got "${raw}"`);
+  return port;
+}
+
+const platformPort = portFrom('HANDSET_PORT', 8080);
+const demoPort = portFrom('DEMO_PORT', 3000);
+if (platformPort === demoPort) fail(`HANDSET_PORT and DEMO_PORT are both ${demoPort}; they must differ`);
+const dataDir = resolve(root, process.env.DEMO_DATA_DIR || 'data');
+const database = join(dataDir, 'handset.db');
+const credentialsFile = join(dataDir, 'demo-client.json');
+const mobileAuthNumber = process.env.DEMO_MOBILE_AUTH_NUMBER || '+12025550100';
+const platformUrl = `http://${HOST}:${platformPort}`;
+const demoUrl = `http://${HOST}:${demoPort}`;
+const handsetCli = join(root, 'packages/server/bin/handset.mjs');
+const shown = (path) => {
+  const near = relative(process.cwd(), path);
+  return near === '' ? '.' : near.startsWith('..') ? path : near;
+};
+
+/** The platform's environment: development mode, the outbox on, settings from this script only. */
+function platformEnv() {
+  const env = { ...process.env, NODE_ENV: 'development', HANDSET_MOBILE_AUTH_NUMBERS: mobileAuthNumber };
+  env.HANDSET_LOG_LEVEL = process.env.HANDSET_LOG_LEVEL || 'warn';
+  for (const name of ['HANDSET_ENV', 'HANDSET_SANDBOX', 'HANDSET_DATABASE_URL', 'HANDSET_PUBLIC_URL', 'HANDSET_HOST', 'HANDSET_PORT']) delete env[name];
+  return env;
+}
+
+// ---- 1. ports -------------------------------------------------------------------------------
+
+function probePort(port) {
+  return new Promise((resolvePort) => {
+    const probe = createServer();
+    probe.once('error', (error) => resolvePort(error.code ?? 'error'));
+    probe.listen(port, HOST, () => probe.close(() => resolvePort(null)));
+  });
+}
+
+async function checkPorts() {
+  for (const [port, who, variable] of [
+    [platformPort, 'the Handset platform', 'HANDSET_PORT'],
+    [demoPort, 'the demo', 'DEMO_PORT'],
+  ]) {
+    const problem = await probePort(port);
+    if (problem === 'EADDRINUSE') {
+      fail(`port ${port} on ${HOST} is already in use, and ${who} needs it. Stop whatever uses it (is another \`npm start\` running?) or choose another port with ${variable}=…`);
+    }
+    if (problem) fail(`cannot listen on ${HOST}:${port} for ${who} (${problem}); choose another port with ${variable}=…`);
+  }
+}
+
+// ---- 2. web SDK bundle ----------------------------------------------------------------------
+
+function newestMtime(path) {
+  if (!existsSync(path)) return 0;
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(0, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
+}
+
+function ensureWebSdk() {
+  const bundle = join(root, 'packages/web/dist/handset-web.mjs');
+  const sources = [
+    'packages/web/src',
+    'packages/web/scripts/build.mjs',
+    'packages/protocol/src/client.ts',
+    'packages/protocol/src/errors.ts',
+    'packages/protocol/src/limits.ts',
+  ].map((p) => join(root, p));
+  const builtAt = existsSync(bundle) ? statSync(bundle).mtimeMs : 0;
+  if (builtAt > 0 && builtAt >= Math.max(...sources.map(newestMtime))) return;
+  console.log(builtAt ? 'The web SDK changed since its last build: rebuilding it…' : 'Building the web SDK (first run)…');
+  const result = spawnSync(process.execPath, [join(root, 'packages/web/scripts/build.mjs'), '--no-types'], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('building the web SDK failed (see above)');
+}
+
+// ---- 3. data and the demo's client ----------------------------------------------------------
+
+function createDemoClient() {
+  const result = spawnSync(process.execPath, [handsetCli, 'clients', 'create', '--name', 'demo', '--json', '--database', database], {
+    cwd: root,
+    encoding: 'utf8',
+    env: platformEnv(),
+  });
+  if (result.status !== 0) throw new Error(`creating the demo's client failed: ${(result.stderr || result.stdout).trim()}`);
+  let created;
+  try {
+    created = JSON.parse(result.stdout.trim().split('\n').pop());
+  } catch {
+    throw new Error("creating the demo's client printed no JSON");
+  }
+  writeFileSync(credentialsFile, `${JSON.stringify({ ...created, createdAt: new Date().toISOString() }, null, 2)}\n`, { mode: 0o600 });
+  console.log(`Created the demo's client credentials in ${shown(credentialsFile)}.`);
+  return { clientId: created.clientId, clientSecret: created.clientSecret };
+}
+
+function demoClient() {
+  mkdirSync(dataDir, { recursive: true });
+  if (existsSync(credentialsFile) && existsSync(database)) {
+    try {
+      const stored = JSON.parse(readFileSync(credentialsFile, 'utf8'));
+      if (typeof stored.clientId === 'string' && typeof stored.clientSecret === 'string') {
+        return { clientId: stored.clientId, clientSecret: stored.clientSecret };
+      }
+    } catch {
+      // Unreadable: make a new client below.
+    }
+  }
+  return createDemoClient();
+}
+
+/** True when the platform accepts the credentials (false on 401: the database was replaced). */
+async function credentialsWork({ clientId, clientSecret }) {
+  const res = await fetch(`${platformUrl}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (res.status === 401 || res.status === 400) return false;
+  if (!res.ok) throw new Error(`the platform answered /token with HTTP ${res.status}`);
+  return true;
+}
+
+// ---- 4. the two processes -------------------------------------------------------------------
+
+const children = new Map(); // name → ChildProcess
+let stopping = false;
+
+const LEVELS = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+
+/** Prints a child's output line by line with its name; pino JSON lines become one readable line. */
+function relay(name, stream, out) {
+  let buffered = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk) => {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop();
+    for (const line of lines) {
+      if (!line.trim()) continue;
+      let text = line.startsWith(`${name}: `) ? line.slice(name.length + 2) : line;
+      try {
+        const entry = JSON.parse(line);
+        if (entry && typeof entry.msg === 'string') text = `${LEVELS[entry.level] ?? entry.level}: ${entry.msg}`;
+      } catch {
+        // Not JSON: print as it is.
+      }
+      out.write(`[${name}] ${text}\n`);
+    }
+  });
+}
+
+function startChild(name, args, env) {
+  // Detached: a terminal's Ctrl-C reaches only this script, which then stops each child once.
+  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  children.set(name, child);
+  relay(name, child.stdout, process.stdout);
+  relay(name, child.stderr, process.stderr);
+  child.once('exit', (code, signal) => {
+    children.delete(name);
+    if (!stopping) {
+      console.error(`npm start: ${name} stopped unexpectedly (${signal ?? `exit code ${code}`}); stopping.`);
+      void stopAll(1);
+    }
+  });
+  return child;
+}
+
+async function waitUntilReady(name, url) {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (!children.has(name)) throw new Error(`${name} exited before it was ready`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${name} was not ready within ${READY_TIMEOUT_MS / 1000} s`);
+}
+
+function stopAll(exitCode) {
+  if (stopping) return;
+  stopping = true;
+  const waits = [...children.entries()].map(
+    ([name, child]) =>
+      new Promise((done) => {
+        const timer = setTimeout(() => {
+          console.error(`npm start: ${name} did not stop within ${STOP_TIMEOUT_MS / 1000} s; killing it.`);
+          child.kill('SIGKILL');
+        }, STOP_TIMEOUT_MS);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          done();
+        });
+        child.kill('SIGTERM');
+      }),
+  );
+  Promise.all(waits).then(() => {
+    if (exitCode === 0) console.log('Stopped.');
+    process.exit(exitCode);
+  });
+}
+
+process.on('SIGINT', () => stopAll(0));
+process.on('SIGTERM', () => stopAll(0));
+process.on('exit', () => {
+  for (const child of children.values()) child.kill('SIGKILL');
+});
+
+// ---- main -----------------------------------------------------------------------------------
+
+try {
+  await checkPorts();
+  ensureWebSdk();
+  let client = demoClient();
+
+  console.log(`Starting the Handset platform on ${platformUrl} (database ${shown(database)})…`);
+  startChild('handset', [handsetCli, 'serve', '--port', String(platformPort), '--host', HOST, '--database', database, '--public-url', platformUrl], platformEnv());
+  await waitUntilReady('handset', `${platformUrl}/readyz`);
+  if (!(await credentialsWork(client))) {
+    console.log(`The platform does not know the client in ${shown(credentialsFile)} (was the database replaced?): creating a new one.`);
+    client = createDemoClient();
+  }
+
+  console.log(`Starting the demo on ${demoUrl}…`);
+  const { HANDSET_CLIENT_ID: _id, HANDSET_CLIENT_SECRET: _secret, ...inherited } = process.env;
+  startChild('demo', ['--import', 'tsx', join(root, 'apps/demo/src/cli.ts')], {
+    ...inherited,
+    DEMO_PORT: String(demoPort),
+    DEMO_HOST: HOST,
+    DEMO_PUBLIC_URL: demoUrl,
+    HANDSET_URL: platformUrl,
+    HANDSET_CLIENT_ID: client.clientId,
+    HANDSET_CLIENT_SECRET: client.clientSecret,
+    DEMO_MOBILE_AUTH_NUMBER: mobileAuthNumber,
+  });
+  await waitUntilReady('demo', `${demoUrl}/healthz`);
+
+  console.log(`
+Handset and the demo are running.
+
+  Demo: open this in your browser      ${demoUrl}
+  SMS outbox (it plays the phone)      ${platformUrl}/dev/outbox
+  Handset platform                     ${platformUrl}
+
+  ${mobileAuthNumber} passes Mobile Auth silently in the mobile flow; any other number
+  gets its code or Instant Link in the SMS outbox.
+  State is kept in ${shown(dataDir)}/ (SQLite database, demo client credentials).
+
+Press Ctrl-C to stop.`);
+} catch (error) {
+  console.error(`npm start: ${error.message}`);
+  stopAll(1);
+}
