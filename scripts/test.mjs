@@ -2,6 +2,13 @@
 // The whole test suite: every *.test.ts under packages/*/test, apps/*/test and e2e/, passed to
 // node's test runner as an explicit list (Node 20 expands no globs and skips .ts in folders).
 // Builds what the browser tests load first. Extra arguments narrow the list by substring.
+//
+// Two passes: everything on SQLite, then the server's database-backed tests (those that start a
+// test server, plus the multi-instance tests that need PostgreSQL) again on PostgreSQL, with
+// HANDSET_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test) giving every test
+// server a fresh schema.
+// An unreachable PostgreSQL skips that pass with the reason, or fails the run under CI.
+// `--no-postgres` skips the PostgreSQL pass; `--postgres` runs only it.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -24,7 +31,8 @@ const roots = [
   ...(existsSync(join(root, 'apps')) ? readdirSync(join(root, 'apps')).map((p) => join(root, 'apps', p, 'test')) : []),
   join(root, 'e2e'),
 ];
-const filters = process.argv.slice(2);
+const flags = new Set(process.argv.slice(2).filter((a) => a.startsWith('--')));
+const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const files = roots
   .flatMap(collect)
   .map((f) => relative(root, f))
@@ -41,24 +49,71 @@ for (const build of ['packages/web/scripts/build.mjs', 'apps/demo/scripts/build.
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
-console.log(`running ${files.length} test files`);
-const tapFile = join(root, '.tmp', `test-summary-${process.pid}.tap`);
-mkdirSync(dirname(tapFile), { recursive: true });
-const result = spawnSync(
-  process.execPath,
-  [
-    '--import', 'tsx', '--test', '--test-timeout=180000',
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=tap', `--test-reporter-destination=${tapFile}`,
-    ...files,
-  ],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_NO_WARNINGS: '1' } },
-);
-// One plain closing line, counted from the runner's own TAP summary.
-if (existsSync(tapFile)) {
-  const tap = readFileSync(tapFile, 'utf8');
-  const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
-  rmSync(tapFile, { force: true });
-  console.log(`\n${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped`);
+/** Runs one pass; prints its summary; returns true when it passed. */
+function runPass(label, list, env, extraArgs = []) {
+  console.log(`\n=== ${label}: ${list.length} test files`);
+  const tapFile = join(root, '.tmp', `test-summary-${process.pid}.tap`);
+  mkdirSync(dirname(tapFile), { recursive: true });
+  const result = spawnSync(
+    process.execPath,
+    [
+      '--import', 'tsx', '--test', '--test-timeout=180000', ...extraArgs,
+      '--test-reporter=spec', '--test-reporter-destination=stdout',
+      '--test-reporter=tap', `--test-reporter-destination=${tapFile}`,
+      ...list,
+    ],
+    { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_NO_WARNINGS: '1', ...env } },
+  );
+  // One plain closing line, counted from the runner's own TAP summary.
+  if (existsSync(tapFile)) {
+    const tap = readFileSync(tapFile, 'utf8');
+    const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
+    rmSync(tapFile, { force: true });
+    console.log(`\n${label}: ${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped`);
+  }
+  return result.status === 0;
 }
-process.exit(result.status ?? 1);
+
+/** Why PostgreSQL at `url` cannot be used, or null when it answers. */
+function postgresProblem(url) {
+  const probe = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      "const pg = require('pg'); const c = new pg.Client({ connectionString: process.argv[1], connectionTimeoutMillis: 5000 });" +
+        "c.on('error', () => {}); c.connect().then(() => c.query('select 1')).then(() => c.end(), (e) => { console.error(e.message || e.code); process.exit(1); });",
+      url,
+    ],
+    { cwd: root, encoding: 'utf8', timeout: 15_000 },
+  );
+  return probe.status === 0 ? null : probe.stderr.trim() || 'no answer';
+}
+
+// The multi-instance tests need PostgreSQL: they run in the PostgreSQL pass only. Of the other
+// server tests, the PostgreSQL pass repeats those the database choice reaches: the ones that
+// start a test server (unit and CLI tests never read HANDSET_TEST_DATABASE_URL).
+const MULTI_INSTANCE = 'packages/server/test/multi-instance/';
+const usesTestServer = (f) => readFileSync(join(root, f), 'utf8').includes('startTestServer');
+const sqliteFiles = flags.has('--postgres') ? [] : files.filter((f) => !f.startsWith(MULTI_INSTANCE));
+const postgresFiles = flags.has('--no-postgres')
+  ? []
+  : files.filter((f) => f.startsWith(MULTI_INSTANCE) || (f.startsWith('packages/server/test/') && usesTestServer(f)));
+let ok = true;
+if (sqliteFiles.length > 0) ok = runPass('SQLite pass (in-memory SQLite per test server)', sqliteFiles, { HANDSET_TEST_DATABASE_URL: '' }) && ok;
+if (postgresFiles.length > 0) {
+  const url = process.env.HANDSET_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+  const shown = url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+  const problem = postgresProblem(url);
+  if (problem && process.env.CI) {
+    console.error(`\nPostgreSQL pass: ${shown} is unreachable (${problem}); CI requires it (run scripts/ensure-postgres.sh)`);
+    ok = false;
+  } else if (problem) {
+    console.log(`\nPostgreSQL pass skipped: ${shown} is unreachable (${problem}). Start it with scripts/ensure-postgres.sh.`);
+  } else {
+    // One file at a time: the outage test stops PostgreSQL, which no other file may see.
+    const env = { HANDSET_TEST_DATABASE_URL: url };
+    if (process.env.CI && process.env.HANDSET_TEST_ALLOW_PG_RESTART === undefined) env.HANDSET_TEST_ALLOW_PG_RESTART = '1';
+    ok = runPass(`PostgreSQL pass (${shown}, a fresh schema per test server)`, postgresFiles, env, ['--test-concurrency=1']) && ok;
+  }
+}
+process.exit(ok ? 0 : 1);

@@ -23,6 +23,8 @@ export interface Config {
   mobileAuthNumbers: string[];
   /** PEM of the ES256 authToken signing key; null means "generate and keep one in the database". */
   signingKeyPem: string | null;
+  /** PEM keys authTokens may also be signed with (verification only), for rotating the signing key across instances. */
+  acceptedSigningKeysPem: string | null;
   /** Requests per second per client on `/v3/*` before 429 (0 turns the limit off). */
   rateLimitPerSecond: number;
   logLevel: string;
@@ -97,6 +99,7 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     instantLinkTtlSeconds: int('HANDSET_INSTANT_LINK_TTL_SECONDS', env.HANDSET_INSTANT_LINK_TTL_SECONDS, INSTANT_LINK_TTL_SECONDS, 30),
     mobileAuthNumbers: numbers,
     signingKeyPem: env.HANDSET_SIGNING_KEY?.trim() || null,
+    acceptedSigningKeysPem: env.HANDSET_SIGNING_KEYS_ACCEPTED?.trim() || null,
     rateLimitPerSecond: int('HANDSET_RATE_LIMIT_PER_SECOND', env.HANDSET_RATE_LIMIT_PER_SECOND, 25),
     logLevel: env.HANDSET_LOG_LEVEL ?? 'info',
   };

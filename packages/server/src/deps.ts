@@ -3,17 +3,21 @@
  * Everything the platform is wired from, in one object (the ports and their chosen
  * implementations). `buildApp(deps)` takes it; tests build it with their own clock or bus.
  */
+import { createHmac } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.js';
 import { MemoryEventBus, type EventBus } from './events/event-bus.js';
+import { PgNotifyBus } from './events/pg-notify-bus.js';
+import { RateLimiter } from './http/rate-limiter.js';
+import { SharedRateLimiter, type RequestBudget } from './http/shared-rate-limiter.js';
 import { SandboxCarrier, type MobileAuthProvider } from './mobile-auth/mobile-auth-provider.js';
 import { systemClock, type Clock } from './ports/clock.js';
-import { cryptoRandom, randomToken, type Random } from './ports/random.js';
+import { cryptoRandom, type Random } from './ports/random.js';
 import { OutboxSmsSender, type SmsSender } from './sms/sms-sender.js';
 import { migrateToLatest, openDatabase, type Db } from './store/database.js';
 import { AccessTokens } from './tokens/access-tokens.js';
 import { AuthTokenVerifier } from './tokens/auth-token.js';
-import { loadOrCreateDevSigningKey, signingKeyFromPem, type SigningKey } from './tokens/signing-key.js';
+import { acceptedKeysFromPem, loadOrCreateDevSigningKey, signingKeyFromPem, type SigningKey } from './tokens/signing-key.js';
 import { sandboxMobileAuthNumbers } from './flows/sandbox-users.js';
 
 export interface Deps {
@@ -22,6 +26,8 @@ export interface Deps {
   clock: Clock;
   random: Random;
   bus: EventBus;
+  /** The per-client request budget of `/v3/*`: in-process on SQLite, in the database on PostgreSQL. */
+  rateLimiter: RequestBudget;
   sms: SmsSender;
   carrier: MobileAuthProvider;
   signingKey: SigningKey;
@@ -53,29 +59,62 @@ export function createLogger(level: string): Logger {
   return pino({ level, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } });
 }
 
+/**
+ * The sandbox carrier's HMAC key, derived from the shared signing key so that every instance
+ * accepts a vfp handed out by any other (the carrier URL may reach another instance).
+ */
+function carrierSecret(key: SigningKey): string {
+  const d = key.privateKey.export({ format: 'jwk' }).d ?? '';
+  return createHmac('sha256', d).update('handset sandbox carrier').digest('base64url');
+}
+
 /** Opens and migrates the database and wires every port. */
 export async function createDeps(config: Readonly<Config>, overrides: DepsOverrides = {}): Promise<Deps> {
   const clock = overrides.clock ?? systemClock;
   const random = overrides.random ?? cryptoRandom;
   const log = overrides.log ?? createLogger(config.logLevel);
+  const acceptedKeys = acceptedKeysFromPem(config.acceptedSigningKeysPem ?? '');
   const db = overrides.db ?? openDatabase(config.databaseUrl);
-  await migrateToLatest(db);
-  const signingKey = config.signingKeyPem
-    ? signingKeyFromPem(config.signingKeyPem)
-    : await loadOrCreateDevSigningKey(db.kysely, clock.now());
+  let signingKey: SigningKey;
+  try {
+    await migrateToLatest(db);
+    signingKey = config.signingKeyPem
+      ? signingKeyFromPem(config.signingKeyPem)
+      : await loadOrCreateDevSigningKey(db.kysely, clock.now());
+  } catch (error) {
+    if (!overrides.db) await db.close();
+    throw error;
+  }
   const numbers = new Set(config.mobileAuthNumbers);
   if (config.sandbox) for (const n of sandboxMobileAuthNumbers()) numbers.add(n);
+  // One instance on SQLite: an in-process bus. PostgreSQL: LISTEN/NOTIFY reaches every instance.
+  let bus = overrides.bus;
+  if (!bus && db.dialect === 'postgres') {
+    const pgBus = new PgNotifyBus({ url: db.url, log });
+    try {
+      await pgBus.start();
+    } catch (error) {
+      if (!overrides.db) await db.close();
+      throw error;
+    }
+    bus = pgBus;
+  }
+  const rateLimiter =
+    db.dialect === 'postgres'
+      ? new SharedRateLimiter(config.rateLimitPerSecond, clock, db.kysely)
+      : new RateLimiter(config.rateLimitPerSecond, clock);
   return {
     config,
     db,
     clock,
     random,
     log,
-    bus: overrides.bus ?? new MemoryEventBus(),
+    bus: bus ?? new MemoryEventBus(),
+    rateLimiter,
     sms: new OutboxSmsSender({ clock, random, log }),
-    carrier: new SandboxCarrier(() => config.publicUrl, numbers, randomToken(random)),
+    carrier: new SandboxCarrier(() => config.publicUrl, numbers, carrierSecret(signingKey)),
     signingKey,
-    authTokens: new AuthTokenVerifier(signingKey),
+    authTokens: new AuthTokenVerifier(signingKey, acceptedKeys),
     accessTokens: new AccessTokens({ db: db.kysely, clock, random }),
   };
 }

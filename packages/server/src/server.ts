@@ -1,6 +1,8 @@
 /**
  * @module server
- * A running platform: deps + app + listening socket + periodic clean-up, with a clean stop.
+ * A running platform: deps + app + listening socket + periodic clean-up, with a clean stop:
+ * stop accepting, close the status sockets (1001 going away), finish requests in flight, then
+ * stop listening for events and close the database pool.
  */
 import type { FastifyInstance } from 'fastify';
 import { insecureDefaults, type Config } from './config.js';
@@ -18,11 +20,23 @@ export interface RunningServer {
 
 const PURGE_INTERVAL_MS = 60_000;
 
+/** Closes the event bus and, unless it was lent by the caller, the database pool. */
+async function releaseDeps(deps: Deps, overrides: DepsOverrides): Promise<void> {
+  await deps.bus.close();
+  if (!overrides.db) await deps.db.close();
+}
+
 export async function startServer(config: Readonly<Config>, overrides: DepsOverrides = {}): Promise<RunningServer> {
   const deps = await createDeps(config, overrides);
   for (const warning of insecureDefaults(config, deps.signingKey.generated)) deps.log.warn(warning);
   if (config.sandbox) deps.log.warn('SANDBOX MODE: only the documented test users are accepted; OTP 1234 passes.');
-  const app = await buildApp(deps);
+  let app: FastifyInstance;
+  try {
+    app = await buildApp(deps);
+  } catch (error) {
+    await releaseDeps(deps, overrides);
+    throw error;
+  }
   const purge = async (): Promise<void> => {
     try {
       await purgeExpired(deps.db.kysely, deps.clock.now());
@@ -33,7 +47,15 @@ export async function startServer(config: Readonly<Config>, overrides: DepsOverr
   await purge();
   const timer = setInterval(() => void purge(), PURGE_INTERVAL_MS);
   timer.unref();
-  const address = await app.listen({ port: config.port, host: config.host });
+  let address: string;
+  try {
+    address = await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    clearInterval(timer);
+    await app.close();
+    await releaseDeps(deps, overrides);
+    throw error;
+  }
   deps.log.info({ address, publicUrl: config.publicUrl, database: deps.db.location }, 'handset is listening');
   let closing: Promise<void> | null = null;
   return {
@@ -43,9 +65,9 @@ export async function startServer(config: Readonly<Config>, overrides: DepsOverr
     close: () =>
       (closing ??= (async () => {
         clearInterval(timer);
+        // Stops accepting, closes status sockets with 1001 (see app.ts), waits for requests in flight.
         await app.close();
-        await deps.bus.close();
-        if (!overrides.db) await deps.db.close();
+        await releaseDeps(deps, overrides);
       })()),
   };
 }

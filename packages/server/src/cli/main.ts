@@ -1,16 +1,20 @@
 /**
  * @module main
- * The `handset` command line: `serve`, `migrate`, `clients create`, `clients list`.
+ * The `handset` command line: `serve`, `migrate`, `clients create`, `clients list`,
+ * `clients rotate-secret`.
  * Every `serve` flag also has a `HANDSET_*` environment variable; flags win.
  */
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
-import { createClient } from '../flows/clients.js';
+import { createClient, rotateClientSecret } from '../flows/clients.js';
 import { systemClock } from '../ports/clock.js';
 import { cryptoRandom } from '../ports/random.js';
 import { listClients } from '../store/clients-repo.js';
 import { migrateToLatest, openDatabase, type Db } from '../store/database.js';
 import { startServer } from '../server.js';
+
+/** How long a SIGTERM/SIGINT waits for requests and sockets to drain before exiting anyway. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 const databaseOption = (): Option =>
   new Option('--database <pathOrUrl>', 'SQLite file, :memory:, or postgres:// URL (env HANDSET_DATABASE_URL; default ./data/handset.db)');
@@ -44,7 +48,12 @@ export function buildCli(): Command {
       const config = loadConfig(options);
       const server = await startServer(config);
       const stop = (): void => {
-        server.deps.log.info('shutting down');
+        server.deps.log.info('shutting down: draining requests and status sockets');
+        // A drain that hangs (a peer that never closes) must not keep the process alive.
+        setTimeout(() => {
+          server.deps.log.warn('shutdown took too long; exiting');
+          process.exit(1);
+        }, SHUTDOWN_GRACE_MS).unref();
         server.close().then(
           () => process.exit(0),
           () => process.exit(1),
@@ -81,6 +90,23 @@ export function buildCli(): Command {
       console.log(`client id:     ${created.clientId}`);
       console.log(`client secret: ${created.clientSecret}`);
       console.log('Store the secret now: it is not shown again and cannot be recovered.');
+    });
+  clients
+    .command('rotate-secret')
+    .description('give a client a new secret (shown once); the old one stops working at once, issued access tokens run out')
+    .requiredOption('--id <clientId>', 'the client whose secret to replace')
+    .option('--json', 'print exactly one JSON object {"clientId","clientSecret"}')
+    .addOption(databaseOption())
+    .action(async (options: { id: string; json?: boolean; database?: string }) => {
+      const rotated = await withDatabase(options.database, (db) => rotateClientSecret(db.kysely, { random: cryptoRandom }, options.id));
+      if (!rotated) throw new Error(`no client ${options.id}`);
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(rotated)}\n`);
+        return;
+      }
+      console.log(`client id:         ${rotated.clientId}`);
+      console.log(`new client secret: ${rotated.clientSecret}`);
+      console.log('Store the secret now: it is not shown again. The old secret no longer works.');
     });
   clients
     .command('list')

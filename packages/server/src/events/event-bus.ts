@@ -4,13 +4,22 @@
  * the session from the database, so a lost or duplicated event is harmless.
  */
 import { EventEmitter } from 'node:events';
+import type { Executor } from '../store/executor.js';
 
 export interface SessionChanged {
   correlationId: string;
 }
 
+/**
+ * Every change is handed to the bus twice: {@link EventBus.stage} inside the transaction that
+ * makes it, and {@link EventBus.publish} after that transaction has committed. Each bus uses the
+ * one that fits its transport: PostgreSQL NOTIFY is staged (delivered to other instances on
+ * COMMIT, never on rollback); the in-process bus emits on publish.
+ */
 export interface EventBus {
-  /** Announces a change; call it after the change has been committed. */
+  /** Stages the announcement in the transaction `trx` that makes the change (a no-op for in-process buses). */
+  stage(trx: Executor, event: SessionChanged): Promise<void>;
+  /** Announces a committed change to this instance's subscribers. */
   publish(event: SessionChanged): Promise<void>;
   /** Calls `handler` for changes of one session; returns the unsubscribe function. */
   subscribe(correlationId: string, handler: () => void): () => void;
@@ -23,6 +32,7 @@ export class MemoryEventBus implements EventBus {
   constructor() {
     this.#emitter.setMaxListeners(0);
   }
+  async stage(): Promise<void> {}
   async publish(event: SessionChanged): Promise<void> {
     this.#emitter.emit(event.correlationId);
   }

@@ -6,7 +6,7 @@
 import type { Clock } from '../ports/clock.js';
 import { randomToken, type Random } from '../ports/random.js';
 import { safeEqual, sha256Hex } from '../lib/hash.js';
-import { findClient, insertClient } from '../store/clients-repo.js';
+import { findClient, insertClient, updateClientSecretHash } from '../store/clients-repo.js';
 import type { Executor } from '../store/executor.js';
 
 export interface NewClient {
@@ -26,6 +26,18 @@ export async function createClient(q: Executor, deps: { clock: Clock; random: Ra
     created_at: deps.clock.now(),
   });
   return { clientId, clientSecret };
+}
+
+/**
+ * Replaces a client's secret; returns the new one (shown once), or null for an unknown client.
+ * The old secret stops working at `/token` at once on every instance (they all read the hash
+ * from the database); access tokens issued before keep working until they expire (≤ 1 hour).
+ * The clientId, and with it the Prove Key namespace, stays the same.
+ */
+export async function rotateClientSecret(q: Executor, deps: { random: Random }, clientId: string): Promise<NewClient | null> {
+  const clientSecret = `hss_${randomToken(deps.random, 32)}`;
+  const updated = await updateClientSecretHash(q, clientId, sha256Hex(clientSecret));
+  return updated ? { clientId, clientSecret } : null;
 }
 
 /** True when the secret belongs to the client. Runs the same work whether or not the client exists. */

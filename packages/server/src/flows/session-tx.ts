@@ -1,7 +1,8 @@
 /**
  * @module session-tx
  * Runs one step of a session inside a database transaction: lock the row, write down an expiry
- * that is due, let the step decide, write its changes, commit, then announce the change.
+ * that is due, let the step decide, write its changes and stage the announcement of a state
+ * change (other instances hear it on COMMIT), commit, then announce it to this instance.
  * A step that throws leaves nothing written.
  */
 import type { Deps } from '../deps.js';
@@ -72,7 +73,11 @@ export async function runSessionStep<T>(
     const value = await step(current, ctx);
     if (found && Object.keys(staged).length > 0) {
       await updateSession(trx, found.correlation_id, staged);
-      if (staged.state !== undefined && staged.state !== found.state) changed = found.correlation_id;
+      if (staged.state !== undefined && staged.state !== found.state) {
+        changed = found.correlation_id;
+        // PostgreSQL: NOTIFY inside the transaction, delivered to other instances on COMMIT.
+        await deps.bus.stage(trx, { correlationId: changed });
+      }
     }
     return value;
   });

@@ -31,6 +31,17 @@ export function loggableUrl(url: string): string {
   return path.replace(/^(\/v1\/il\/|\/v1\/sandbox\/carrier\/)[^/]+/, '$1[redacted]');
 }
 
+/**
+ * On shutdown, close every WebSocket with 1001 "going away" and take no new upgrades. The session
+ * lives on in the database: a socket reopened on another instance gets its outcome.
+ */
+function closeSocketsGoingAway(this: FastifyInstance, done: () => void): void {
+  for (const client of this.websocketServer.clients) client.close(1001, 'server shutting down');
+  this.server.removeAllListeners('upgrade');
+  this.websocketServer.close();
+  done();
+}
+
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
@@ -43,7 +54,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
 
   installErrorHandler(app);
   installBodyParsers(app);
-  await app.register(websocket, { options: { maxPayload: MAX_BODY_BYTES } });
+  await app.register(websocket, { options: { maxPayload: MAX_BODY_BYTES }, preClose: closeSocketsGoingAway });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

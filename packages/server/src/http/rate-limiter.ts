@@ -1,7 +1,8 @@
 /**
  * @module rate-limiter
  * A per-client, per-second request budget for the server API (Prove documents 25 requests/s).
- * In-process: each instance counts its own requests. 0 turns it off.
+ * In-process: each instance counts its own requests (the SQLite mode: one instance). 0 turns it
+ * off. On PostgreSQL the budget is shared by all instances: see shared-rate-limiter.ts.
  */
 import type { Clock } from '../ports/clock.js';
 

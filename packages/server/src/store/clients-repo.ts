@@ -13,6 +13,12 @@ export async function findClient(q: Executor, id: string): Promise<ClientsTable 
   return q.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** Sets a client's secret hash; returns false when there is no such client. */
+export async function updateClientSecretHash(q: Executor, id: string, secretHash: string): Promise<boolean> {
+  const result = await q.updateTable('clients').set({ secret_hash: secretHash }).where('id', '=', id).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
 export async function listClients(q: Executor): Promise<Array<Pick<ClientsTable, 'id' | 'name' | 'created_at'>>> {
   return q.selectFrom('clients').select(['id', 'name', 'created_at']).orderBy('created_at').execute();
 }

@@ -109,9 +109,24 @@ const initial: Migration = {
   },
 };
 
+/** Request budgets counted in the database, so every instance spends from the same one. */
+const rateCounters: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('rate_counters')
+      .addColumn('key', 'text', (c) => c.notNull())
+      .addColumn('window_start', time, (c) => c.notNull())
+      .addColumn('count', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint('rate_counters_pk', ['key', 'window_start'])
+      .execute();
+    await db.schema.createIndex('rate_counters_window').on('rate_counters').column('window_start').execute();
+  },
+};
+
 /** Every migration, in order of their keys. */
 export const migrations: Record<string, Migration> = {
   '2026_11_25_001_initial': initial,
+  '2026_11_26_002_rate_counters': rateCounters,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -112,6 +112,13 @@ export interface SigningKeysTable {
   created_at: number;
 }
 
+/** One budget window: `count` requests were counted for `key` in the window starting at `window_start`. */
+export interface RateCountersTable {
+  key: string;
+  window_start: number;
+  count: number;
+}
+
 export interface Database {
   clients: ClientsTable;
   access_tokens: AccessTokensTable;
@@ -121,4 +128,5 @@ export interface Database {
   sms_outbox: SmsOutboxTable;
   challenges: ChallengesTable;
   signing_keys: SigningKeysTable;
+  rate_counters: RateCountersTable;
 }

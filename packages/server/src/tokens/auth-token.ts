@@ -8,7 +8,7 @@
  * synchronous KeyObject path costs a fraction of a WebCrypto round trip, and `/v3/unify` mints one
  * token per call.
  */
-import { sign, verify } from 'node:crypto';
+import { sign, verify, type KeyObject } from 'node:crypto';
 import type { AuthTokenClaims } from '@handset/protocol';
 import { atobSafeJson } from './atob-safe-json.js';
 import type { SigningKey } from './signing-key.js';
@@ -28,7 +28,7 @@ export type VerifiedAuthToken = { ok: true; claims: AuthTokenClaims } | { ok: fa
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 
-function decodeVerified(token: string, key: SigningKey): VerifiedAuthToken {
+function decodeVerified(token: string, key: Pick<SigningKey, 'publicKey'>): VerifiedAuthToken {
   const parts = token.split('.');
   if (parts.length !== 3 || !parts.every((p) => SEGMENT.test(p))) return { ok: false, problem: 'malformed' };
   const [header, payload, signature] = parts as [string, string, string];
@@ -58,18 +58,27 @@ function decodeVerified(token: string, key: SigningKey): VerifiedAuthToken {
   return { ok: true, claims };
 }
 
-/** Verifies signature and expiry. Verified tokens are cached: the same token arrives on every call of a flow. */
+/**
+ * Verifies signature and expiry. Verified tokens are cached: the same token arrives on every call of a flow.
+ * `accepted` public keys are tried after the signing key's (key rotation across instances).
+ */
 export class AuthTokenVerifier {
   readonly #cache = new Map<string, AuthTokenClaims>();
   readonly #key: SigningKey;
-  constructor(key: SigningKey) {
+  readonly #accepted: ReadonlyArray<Pick<SigningKey, 'publicKey'>>;
+  constructor(key: SigningKey, accepted: readonly KeyObject[] = []) {
     this.#key = key;
+    this.#accepted = accepted.map((publicKey) => ({ publicKey }));
   }
 
   verify(token: string, nowMs: number): VerifiedAuthToken {
     let claims = this.#cache.get(token);
     if (!claims) {
-      const result = decodeVerified(token, this.#key);
+      let result = decodeVerified(token, this.#key);
+      for (const key of this.#accepted) {
+        if (result.ok || result.problem !== 'bad_signature') break;
+        result = decodeVerified(token, key);
+      }
       if (!result.ok) return result;
       claims = result.claims;
       if (this.#cache.size > 10_000) this.#cache.clear();

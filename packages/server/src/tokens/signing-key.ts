@@ -2,9 +2,11 @@
  * @module signing-key
  * The ES256 key that signs authTokens. Production passes one in (HANDSET_SIGNING_KEY); without
  * it the platform generates one and keeps it in the database so every instance and every restart
- * shares it — convenient for development, loudly warned about at start-up.
+ * shares it — convenient for development, loudly warned about at start-up. Rotation across
+ * instances: HANDSET_SIGNING_KEYS_ACCEPTED lists keys whose tokens are accepted but never minted
+ * (docs/deployment.md).
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { Executor } from '../store/executor.js';
 
 export interface SigningKey {
@@ -15,30 +17,59 @@ export interface SigningKey {
   generated: boolean;
 }
 
-/** Loads a configured PEM (PKCS#8 or SEC1) P-256 private key. */
-export function signingKeyFromPem(pem: string, kid = 'configured'): SigningKey {
+/** A short fingerprint of a public key (SHA-256 of its SPKI), so rotated keys have distinct kids. */
+export function keyFingerprint(publicKey: KeyObject): string {
+  return createHash('sha256').update(publicKey.export({ format: 'der', type: 'spki' })).digest('base64url').slice(0, 16);
+}
+
+/** Loads a configured PEM (PKCS#8 or SEC1) P-256 private key; its kid is its fingerprint unless given. */
+export function signingKeyFromPem(pem: string, kid?: string): SigningKey {
   const privateKey = createPrivateKey(pem);
   if (privateKey.asymmetricKeyType !== 'ec' || privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
     throw new Error('HANDSET_SIGNING_KEY must be an EC P-256 private key in PEM form');
   }
-  return { kid, privateKey, publicKey: createPublicKey(privateKey), generated: false };
+  const publicKey = createPublicKey(privateKey);
+  return { kid: kid ?? keyFingerprint(publicKey), privateKey, publicKey, generated: false };
+}
+
+/** The first stored key: the same row for every instance, however many keys a race left behind. */
+async function firstStoredKey(q: Executor): Promise<{ kid: string; private_jwk: string } | undefined> {
+  return q.selectFrom('signing_keys').select(['kid', 'private_jwk']).orderBy('created_at').orderBy('kid').executeTakeFirst();
 }
 
 /** Returns the stored development key, generating and storing one on first use. */
 export async function loadOrCreateDevSigningKey(q: Executor, now: number): Promise<SigningKey> {
-  const existing = await q.selectFrom('signing_keys').selectAll().orderBy('created_at', 'desc').executeTakeFirst();
+  const existing = await firstStoredKey(q);
   if (existing) return fromJwk(existing.kid, existing.private_jwk);
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const kid = `dev-${now}`;
   const jwk = JSON.stringify(privateKey.export({ format: 'jwk' }));
+  // One fixed kid: when several instances start on an empty database at once, exactly one
+  // insert wins and every instance then reads that same key.
   await q
     .insertInto('signing_keys')
-    .values({ kid, private_jwk: jwk, created_at: now })
+    .values({ kid: 'dev', private_jwk: jwk, created_at: now })
     .onConflict((oc) => oc.column('kid').doNothing())
     .execute();
-  // Another instance may have raced us: use whichever key won.
-  const stored = await q.selectFrom('signing_keys').selectAll().orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+  const stored = await firstStoredKey(q);
+  if (!stored) throw new Error('the generated signing key was not stored');
   return fromJwk(stored.kid, stored.private_jwk);
+}
+
+/**
+ * Parses `HANDSET_SIGNING_KEYS_ACCEPTED`: one or more PEM blocks (public keys, or private keys of
+ * which only the public half is kept) that authTokens may also be signed with. They are never
+ * used to sign: they let instances accept tokens of the key being rotated in or out.
+ */
+export function acceptedKeysFromPem(text: string): KeyObject[] {
+  const blocks = text.match(/-----BEGIN [A-Z ]+-----[\s\S]+?-----END [A-Z ]+-----/g) ?? [];
+  if (text.trim() !== '' && blocks.length === 0) throw new Error('HANDSET_SIGNING_KEYS_ACCEPTED must hold PEM keys');
+  return blocks.map((pem) => {
+    const publicKey = createPublicKey(pem);
+    if (publicKey.asymmetricKeyType !== 'ec' || publicKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+      throw new Error('HANDSET_SIGNING_KEYS_ACCEPTED must hold EC P-256 keys in PEM form');
+    }
+    return publicKey;
+  });
 }
 
 function fromJwk(kid: string, jwkText: string): SigningKey {

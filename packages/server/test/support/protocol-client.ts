@@ -36,13 +36,21 @@ export async function postJson<T = ClientEnvelope>(
 export class ProtocolClient {
   readonly claims: AuthTokenClaims;
   readonly authToken: string;
-  constructor(authToken: string) {
+  readonly #endpoint: string | undefined;
+  /** `endpoint` overrides the token's `endp` (to reach one chosen instance of several). */
+  constructor(authToken: string, endpoint?: string) {
     this.authToken = authToken;
     this.claims = decodeAuthToken(authToken);
+    this.#endpoint = endpoint;
   }
 
   get endp(): string {
-    return this.claims.auth.endp;
+    return this.#endpoint ?? this.claims.auth.endp;
+  }
+
+  /** The same client (same token) talking to another instance. */
+  via(endpoint: string): ProtocolClient {
+    return new ProtocolClient(this.authToken, endpoint);
   }
 
   call<T = ClientEnvelope>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
@@ -127,10 +135,32 @@ export class StatusSocket {
   readonly socket: WebSocket;
   readonly messages: string[];
   readonly #waiters: Array<() => void>;
+  #closeEvent: { code: number; reason: string } | null = null;
   constructor(socket: WebSocket, messages: string[], waiters: Array<() => void>) {
     this.socket = socket;
     this.messages = messages;
     this.#waiters = waiters;
+    socket.on('close', (code, reason) => {
+      this.#closeEvent = { code, reason: reason.toString() };
+      for (const w of this.#waiters.splice(0)) w();
+    });
+  }
+
+  /** Resolves with the close code and reason once the socket is closed, within `timeoutMs`. */
+  async closed(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.#closeEvent) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('the status socket was not closed in time');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.#waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    return this.#closeEvent;
   }
 
   /** The next text frame (or one already received), within `timeoutMs`. */

@@ -18,20 +18,18 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Deps } from '../../deps.js';
 import { revokeDeviceKey, startUnify, unifyBind, unifyStatus } from '../../flows/unify-service.js';
 import { apiError } from '../api-error.js';
-import { RateLimiter } from '../rate-limiter.js';
 
 const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 429: ErrorBodySchema, 500: ErrorBodySchema };
 
 export const serverApiRoutes = (deps: Deps): FastifyPluginAsyncTypebox =>
   async (app) => {
-    const limiter = new RateLimiter(deps.config.rateLimitPerSecond, deps.clock);
     app.addHook('onRequest', async (request) => {
       const header = request.headers.authorization;
       const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
       if (!match) throw apiError('UNAUTHORIZED', 'missing bearer access token');
       const clientId = await deps.accessTokens.clientOf(match[1]!);
       if (!clientId) throw apiError('UNAUTHORIZED', 'the access token is invalid or has expired');
-      const retryAfter = limiter.take(clientId);
+      const retryAfter = await deps.rateLimiter.take(clientId);
       if (retryAfter !== null) throw apiError('RATE_LIMITED', 'too many requests', { 'retry-after': String(retryAfter) });
       request.clientId = clientId;
     });

@@ -1,0 +1,143 @@
+/**
+ * @module instances
+ * Real `handset serve` processes for the multi-instance tests: each one is started with the CLI
+ * (`node packages/server/bin/handset.mjs serve`) on a free port, waited for through `/readyz`, and
+ * stopped with SIGTERM (SIGKILL if it will not go). Also: credentials through
+ * `handset clients create --json`, the dev outbox over HTTP, and the PostgreSQL database the
+ * tests run on (`HANDSET_TEST_DATABASE_URL`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { freePort, testDatabaseUrl } from '../../src/testing.js';
+
+const BIN = fileURLToPath(new URL('../../bin/handset.mjs', import.meta.url));
+const START_TIMEOUT_MS = 60_000;
+
+/**
+ * The PostgreSQL URL of the multi-instance tests, or a skip reason. Under `CI` a missing URL is
+ * an error, never a skip.
+ */
+export function multiInstanceDatabase(): { url: string; skip: false } | { url: null; skip: string } {
+  const url = testDatabaseUrl();
+  if (url) return { url, skip: false };
+  const reason = 'HANDSET_TEST_DATABASE_URL is not set: the multi-instance tests need PostgreSQL (npm test runs them in its PostgreSQL pass)';
+  if (process.env.CI) throw new Error(`${reason}; CI must not skip them`);
+  return { url: null, skip: reason };
+}
+
+export interface Instance {
+  /** http://127.0.0.1:PORT, also its public URL. */
+  url: string;
+  process: ChildProcess;
+  /** What the process wrote (for failure messages). */
+  output(): string;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+function collectOutput(child: ChildProcess): () => string {
+  let text = '';
+  const add = (chunk: Buffer): void => {
+    text = (text + chunk.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', add);
+  child.stderr?.on('data', add);
+  return () => text;
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/**
+ * Starts `handset serve` on `databaseUrl`, given with `--database` or (`via: 'env'`) in
+ * `HANDSET_DATABASE_URL`; resolves once `/readyz` answers 200.
+ */
+export async function startInstance(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  via: 'flag' | 'env' = 'flag',
+): Promise<Instance> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const database = via === 'flag' ? ['--database', databaseUrl] : [];
+  const child = spawn(
+    process.execPath,
+    [BIN, 'serve', '--port', String(port), '--host', '127.0.0.1', ...database, '--public-url', url],
+    {
+      env: {
+        ...process.env,
+        HANDSET_LOG_LEVEL: 'warn',
+        HANDSET_RATE_LIMIT_PER_SECOND: '0',
+        HANDSET_DATABASE_URL: via === 'env' ? databaseUrl : '',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const output = collectOutput(child);
+  const instance: Instance = {
+    url,
+    process: child,
+    output,
+    async stop(graceMs = 15_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const code = await exited(child);
+      clearTimeout(timer);
+      return code;
+    },
+  };
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`handset serve exited with ${child.exitCode}:\n${output()}`);
+    try {
+      const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
+      await response.body?.cancel();
+      if (response.status === 200) return instance;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await instance.stop(1000);
+  throw new Error(`handset serve did not become ready in time:\n${output()}`);
+}
+
+/** Runs the `handset` CLI to completion; resolves with its stdout. */
+export async function runCli(args: string[], env: Record<string, string> = {}): Promise<string> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, HANDSET_DATABASE_URL: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  const output = collectOutput(child);
+  const timer = setTimeout(() => child.kill('SIGKILL'), START_TIMEOUT_MS);
+  const code = await exited(child);
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`handset ${args[0]} failed (${code}):\n${output()}`);
+  return stdout;
+}
+
+/** A client created with `handset clients create --json`. */
+export async function createClientWithCli(databaseUrl: string, name = 'multi-instance'): Promise<{ clientId: string; clientSecret: string }> {
+  const stdout = await runCli(['clients', 'create', '--name', name, '--json', '--database', databaseUrl]);
+  return JSON.parse(stdout) as { clientId: string; clientSecret: string };
+}
+
+/** The newest dev-outbox message to `to`, read from any instance, with its code or link path. */
+export async function latestSms(instanceUrl: string, to: string): Promise<{ body: string; code: string | null; linkPath: string | null }> {
+  const response = await fetch(`${instanceUrl}/dev/outbox`, { headers: { accept: 'application/json' } });
+  const { messages } = (await response.json()) as { messages: Array<{ to: string; body: string }> };
+  const message = messages.find((m) => m.to === to);
+  if (!message) throw new Error('no message in the outbox for this number');
+  const link = /(https?:\/\/\S+)/.exec(message.body)?.[1] ?? null;
+  return {
+    body: message.body,
+    code: /\b(\d{4,6})\b/.exec(message.body)?.[1] ?? null,
+    linkPath: link ? new URL(link).pathname : null,
+  };
+}
