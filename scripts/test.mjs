@@ -49,6 +49,8 @@ for (const build of ['packages/web/scripts/build.mjs', 'apps/demo/scripts/build.
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
+const totals = { pass: 0, fail: 0, skipped: 0 };
+
 /** Runs one pass; prints its summary; returns true when it passed. */
 function runPass(label, list, env, extraArgs = []) {
   console.log(`\n=== ${label}: ${list.length} test files`);
@@ -69,7 +71,10 @@ function runPass(label, list, env, extraArgs = []) {
     const tap = readFileSync(tapFile, 'utf8');
     const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
     rmSync(tapFile, { force: true });
+    for (const key of Object.keys(totals)) totals[key] += count(key);
     console.log(`\n${label}: ${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped`);
+  } else {
+    totals.fail += 1; // the runner died before writing its summary
   }
   return result.status === 0;
 }
@@ -116,4 +121,6 @@ if (postgresFiles.length > 0) {
     ok = runPass(`PostgreSQL pass (${shown}, a fresh schema per test server)`, postgresFiles, env, ['--test-concurrency=1']) && ok;
   }
 }
+// The closing line over every pass.
+console.log(`\nTotal: ${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped`);
 process.exit(ok ? 0 : 1);
