@@ -15,6 +15,7 @@ import { systemClock, type Clock } from './ports/clock.js';
 import { cryptoRandom, type Random } from './ports/random.js';
 import { OutboxSmsSender, type SmsSender } from './sms/sms-sender.js';
 import { migrateToLatest, openDatabase, type Db } from './store/database.js';
+import { GroupCommit } from './store/group-commit.js';
 import { AccessTokens } from './tokens/access-tokens.js';
 import { AuthTokenVerifier } from './tokens/auth-token.js';
 import { acceptedKeysFromPem, loadOrCreateDevSigningKey, signingKeyFromPem, type SigningKey } from './tokens/signing-key.js';
@@ -26,6 +27,8 @@ export interface Deps {
   clock: Clock;
   random: Random;
   bus: EventBus;
+  /** Shares one commit between writes that arrive together (the session inserts of `/v3/unify`). */
+  groupCommit: GroupCommit;
   /** The per-client request budget of `/v3/*`: in-process on SQLite, in the database on PostgreSQL. */
   rateLimiter: RequestBudget;
   sms: SmsSender;
@@ -111,6 +114,7 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
     log,
     bus: bus ?? new MemoryEventBus(),
     rateLimiter,
+    groupCommit: new GroupCommit(db.kysely),
     sms: new OutboxSmsSender({ clock, random, log }),
     carrier: new SandboxCarrier(() => config.publicUrl, numbers, carrierSecret(signingKey)),
     signingKey,

@@ -25,7 +25,7 @@ function evaluationOf(state: SessionState, reason: string | null): Evaluation | 
 
 /** Builds the reply body, leaving out every absent field. */
 export function unifyResult(
-  session: SessionsTable,
+  session: Pick<SessionsTable, 'phone_display' | 'prove_id' | 'client_human_id' | 'failure_reason'>,
   state: SessionState,
   extra: { clientRequestId?: string | undefined; deviceId?: string | null },
 ): UnifyResult {

@@ -24,7 +24,7 @@ import { randomToken } from '../ports/random.js';
 import { findClient } from '../store/clients-repo.js';
 import { ensureIdentity, findIdentityByProveId, revokeDevice, updateDevice } from '../store/devices-repo.js';
 import type { SessionRow } from '../store/sessions-repo.js';
-import { findSessionForClient, insertSession } from '../store/sessions-repo.js';
+import { findStatusForClient, insertSession, type StatusRow } from '../store/sessions-repo.js';
 import { signAuthToken } from '../tokens/auth-token.js';
 import { outcomeOf, unifyResult } from './outcome.js';
 import { SANDBOX_USERS } from './sandbox-users.js';
@@ -164,7 +164,7 @@ export async function startUnify(deps: Deps, clientId: string, request: UnifyReq
     auth: { id: authId, ans: namespace, endp: deps.config.publicUrl, chlg: challenge, next: shape.next, subs: shape.subs },
   };
   const authToken = signAuthToken(claims, deps.signingKey);
-  await insertSession(deps.db.kysely, row);
+  await deps.groupCommit.run((trx) => insertSession(trx, row));
   return { success: 'pending', correlationId, authToken };
 }
 
@@ -182,19 +182,19 @@ async function clientNamespace(deps: Deps, clientId: string): Promise<string> {
   return namespace;
 }
 
-function deviceIdOf(session: SessionRow): string | null {
+function deviceIdOf(session: Pick<StatusRow, 'possession_type' | 'device_id'>): string | null {
   return session.possession_type === 'desktop' ? null : session.device_id;
 }
 
 export async function unifyStatus(deps: Deps, clientId: string, request: UnifyStatusRequest): Promise<UnifyResult> {
-  const session = await findSessionForClient(deps.db.kysely, request.correlationId, clientId);
+  const session = await findStatusForClient(deps.db.kysely, request.correlationId, clientId);
   if (!session) throw unknownCorrelation();
   const now = deps.clock.now();
   const state = effectiveState(session, now, deps.config.instantLinkTtlSeconds * 1000);
   if (state !== session.state) {
     // An expiry is due: write it down (and wake any waiting socket) before answering.
     await runSessionStep(deps, { column: 'correlation_id', value: session.correlation_id }, async () => undefined);
-    const refreshed = await findSessionForClient(deps.db.kysely, request.correlationId, clientId);
+    const refreshed = await findStatusForClient(deps.db.kysely, request.correlationId, clientId);
     if (!refreshed) throw unknownCorrelation();
     return unifyResult(refreshed, refreshed.state, { clientRequestId: request.clientRequestId, deviceId: deviceIdOf(refreshed) });
   }

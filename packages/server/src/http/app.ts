@@ -54,7 +54,6 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
 
   installErrorHandler(app);
   installBodyParsers(app);
-  await app.register(websocket, { options: { maxPayload: MAX_BODY_BYTES }, preClose: closeSocketsGoingAway });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -66,9 +65,9 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
     },
   });
-  installCors(app);
 
   app.addHook('onResponse', async (request, reply) => {
+    if (!deps.log.isLevelEnabled('info')) return;
     request.log.info(
       { method: request.method, url: loggableUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       'request',
@@ -77,9 +76,18 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
 
   await app.register(tokenRoutes(deps));
   await app.register(serverApiRoutes(deps));
-  await app.register(clientApiRoutes(deps));
-  statusSocketRoute(app, deps);
-  browserPageRoutes(app, deps);
+  // Browser-facing routes in their own scope, so CORS applies to them alone.
+  await app.register(async (browser) => {
+    installCors(browser);
+    await browser.register(clientApiRoutes(deps));
+    browserPageRoutes(browser, deps);
+  });
+  // The status socket in its own scope: the WebSocket plugin wraps the handlers of its scope,
+  // and the server API's hot routes should not pay for that.
+  await app.register(async (sockets) => {
+    await sockets.register(websocket, { options: { maxPayload: MAX_BODY_BYTES }, preClose: closeSocketsGoingAway });
+    statusSocketRoute(sockets, deps);
+  });
   operationsRoutes(app, deps);
   if (!deps.config.production) devOutboxRoute(app, deps);
   return app;

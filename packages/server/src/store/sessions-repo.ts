@@ -5,29 +5,61 @@
  */
 import type { Executor } from './executor.js';
 import type { Dialect } from './database.js';
-import type { Kysely } from 'kysely';
 import { compileOnce } from './compiled-query.js';
-import type { Database, SessionsTable } from './schema.js';
+import type { SessionsTable } from './schema.js';
 
 export type SessionRow = SessionsTable;
 
-export async function insertSession(q: Executor, row: SessionRow): Promise<void> {
-  await q.insertInto('sessions').values(row).execute();
-}
+/** Every column of a session row, in one place (the compiled insert lists them all). */
+const SESSION_COLUMNS = [
+  'correlation_id', 'auth_id', 'client_id', 'token_id', 'state', 'possession_type', 'phone_e164',
+  'phone_display', 'prove_id', 'challenge', 'final_target_url', 'sms_message', 'allow_otp_retry',
+  'rebind', 'client_request_id', 'client_customer_id', 'client_human_id', 'email_address',
+  'ip_address', 'device_id', 'device_match', 'failure_reason', 'otp_hash', 'otp_sent_at',
+  'otp_attempts', 'otp_resends', 'link_hash', 'link_sent_at', 'link_resends', 'mobile_auth_token',
+  'mobile_auth_confirmed', 'created_at', 'expires_at', 'ended_at', 'purge_at',
+] as const satisfies ReadonlyArray<keyof SessionRow>;
 
-const selectSessionForClient = compileOnce(
-  (db, correlationId: string, clientId: string) =>
-    db.selectFrom('sessions').selectAll().where('correlation_id', '=', correlationId).where('client_id', '=', clientId),
-  2,
+// Compile-time check that SESSION_COLUMNS names every column.
+type Missing = Exclude<keyof SessionRow, (typeof SESSION_COLUMNS)[number]>;
+const _allColumns: Missing extends never ? true : Missing = true;
+void _allColumns;
+
+const insertCompiled = compileOnce(
+  (db, p) => db.insertInto('sessions').values(p as unknown as SessionRow),
+  SESSION_COLUMNS,
 );
 
-/** Reads a session of one client (tenant isolation lives in this `where`). The hot read of unify-status. */
-export async function findSessionForClient(
-  db: Kysely<Database>,
-  correlationId: string,
-  clientId: string,
-): Promise<SessionRow | undefined> {
-  return (await selectSessionForClient(db, correlationId, clientId))[0];
+export async function insertSession(q: Executor, row: SessionRow): Promise<void> {
+  await insertCompiled(q, row);
+}
+
+/** The columns `unify-status` reads: its hot path selects only these. */
+export const STATUS_COLUMNS = [
+  'correlation_id', 'state', 'possession_type', 'expires_at', 'link_sent_at', 'phone_display',
+  'prove_id', 'client_human_id', 'failure_reason', 'device_id',
+] as const satisfies ReadonlyArray<keyof SessionRow>;
+export type StatusRow = Pick<SessionRow, (typeof STATUS_COLUMNS)[number]>;
+
+const selectStatus = compileOnce(
+  (db, p) =>
+    db.selectFrom('sessions').select(STATUS_COLUMNS).where('correlation_id', '=', p.correlationId).where('client_id', '=', p.clientId),
+  ['correlationId', 'clientId'],
+);
+
+/** Reads what unify-status needs of one client's session (tenant isolation lives in this `where`). */
+export async function findStatusForClient(q: Executor, correlationId: string, clientId: string): Promise<StatusRow | undefined> {
+  return (await selectStatus(q, { correlationId, clientId }))[0] as StatusRow | undefined;
+}
+
+/** Reads a whole session of one client. */
+export async function findSessionForClient(q: Executor, correlationId: string, clientId: string): Promise<SessionRow | undefined> {
+  return q
+    .selectFrom('sessions')
+    .selectAll()
+    .where('correlation_id', '=', correlationId)
+    .where('client_id', '=', clientId)
+    .executeTakeFirst();
 }
 
 /** Reads and, on PostgreSQL, row-locks a session inside a transaction. SQLite transactions are serial already. */

@@ -36,15 +36,15 @@ export class AccessTokens {
   /** The client a bearer token belongs to, or null when unknown or expired. */
   async clientOf(accessToken: string): Promise<string | null> {
     if (!accessToken.startsWith(PREFIX)) return null;
-    const hash = sha256Hex(accessToken);
     const now = this.#deps.clock.now();
-    let entry = this.#cache.get(hash);
+    // Keyed by the token itself: a cache hit costs no hashing. Only verified tokens get in.
+    let entry = this.#cache.get(accessToken);
     if (!entry) {
-      const row = await findAccessToken(this.#deps.db, hash);
+      const row = await findAccessToken(this.#deps.db, sha256Hex(accessToken));
       if (!row) return null;
       entry = { clientId: row.client_id, expiresAt: row.expires_at };
       if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
-      this.#cache.set(hash, entry);
+      this.#cache.set(accessToken, entry);
     }
     return entry.expiresAt > now ? entry.clientId : null;
   }

@@ -39,6 +39,16 @@ describe('phone numbers', () => {
     assert.equal(normalizePhone('+447968900002'), '+447968900002');
     assert.equal(normalizePhone('+2001004029'), '+2001004029');
   });
+  it('the +1 fast path agrees with libphonenumber', async () => {
+    const { parsePhoneNumberFromString } = await import('libphonenumber-js/max');
+    for (let i = 0; i < 500; i++) {
+      const ten = `${2 + (i % 8)}${String(i * 7919).padStart(9, '0').slice(-9)}`;
+      for (const raw of [ten, `1${ten}`, `+1${ten}`]) {
+        const reference = parsePhoneNumberFromString(raw, raw.startsWith('+') ? undefined : 'US');
+        assert.equal(normalizePhone(raw), reference?.isPossible() ? reference.number : null, raw);
+      }
+    }
+  });
   it('refuses what cannot be a phone number', () => {
     for (const bad of ['', 'abc', '123', '+', '+1', '202-555-0123', '2025550123x', '+99912345678901234567']) {
       assert.equal(normalizePhone(bad), null, bad);
