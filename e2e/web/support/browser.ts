@@ -4,49 +4,26 @@
  * launch flags, a mobile user agent, the page helpers the tests share, and failure artifacts
  * (a screenshot and the page console per page, under e2e/artifacts/, git-ignored).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type LaunchOptions, type Page } from 'playwright-core';
+import { chromiumLaunchOptions, chromiumSkipReason as sharedSkipReason } from '../../support/chromium.ts';
 
-export const CHROMIUM_PATH = '/usr/bin/chromium';
-
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-/** A phone's user agent: `isMobileWeb()` is true for it. */
-export const MOBILE_USER_AGENT =
-  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36';
-
-/** A desktop user agent: `isMobileWeb()` is false for it. */
-export const DESKTOP_USER_AGENT =
-  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
+/** The user agents the tests play (shared with the demo's browser test). */
+export { PHONE_USER_AGENT as MOBILE_USER_AGENT, COMPUTER_USER_AGENT as DESKTOP_USER_AGENT } from '../../support/chromium.ts';
 
 /** Bound on every single wait in the browser tests. */
 export const WAIT_MS = 30_000;
 
 const artifactsRoot = join(dirname(fileURLToPath(import.meta.url)), '../../artifacts');
 
-/**
- * Why the browser suites cannot run here, or undefined when they can. With `CI` set a missing
- * Chromium is an error, never a skip.
- */
+/** Why the browser suites cannot run here, or undefined (never a skip under `CI`). */
 export function chromiumSkipReason(): string | undefined {
-  if (existsSync(CHROMIUM_PATH)) return undefined;
-  const reason = `Chromium not found at ${CHROMIUM_PATH}`;
-  if (process.env.CI) throw new Error(`${reason}; browser tests cannot be skipped on CI`);
-  console.log(`# skipping browser tests: ${reason}`);
-  return reason;
+  return sharedSkipReason('browser tests');
 }
 
-const launchOptions: LaunchOptions = { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, timeout: WAIT_MS };
+const launchOptions: LaunchOptions = chromiumLaunchOptions(WAIT_MS);
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch(launchOptions);

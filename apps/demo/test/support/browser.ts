@@ -4,47 +4,26 @@
  * test: launch flags, phone and computer user agents, the skip rule (never on CI), and the
  * screenshots of each end state under e2e/artifacts/demo/ (git-ignored).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromiumLaunchOptions, chromiumSkipReason as sharedSkipReason } from '../../../../e2e/support/chromium.ts';
 import { repoRoot } from './environment.ts';
 
-export const CHROMIUM_PATH = '/usr/bin/chromium';
-
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-/** A phone's user agent: `isMobileWeb()` is true. */
-export const PHONE_USER_AGENT =
-  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36';
-
-/** A computer's user agent: `isMobileWeb()` is false. */
-export const COMPUTER_USER_AGENT =
-  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
+export { COMPUTER_USER_AGENT, PHONE_USER_AGENT } from '../../../../e2e/support/chromium.ts';
 
 /** Bound on every single wait. */
 export const WAIT_MS = 20_000;
 
 export const ARTIFACTS_DIR = join(repoRoot, 'e2e/artifacts/demo');
 
-/** Why the browser test cannot run here, or undefined. With `CI` set a missing Chromium throws. */
+/** Why the browser test cannot run here, or undefined (never a skip under `CI`). */
 export function chromiumSkipReason(): string | undefined {
-  if (existsSync(CHROMIUM_PATH)) return undefined;
-  const reason = `Chromium not found at ${CHROMIUM_PATH}`;
-  if (process.env.CI) throw new Error(`${reason}; the demo's browser test cannot be skipped on CI`);
-  console.log(`# skipping the demo's browser test: ${reason}`);
-  return reason;
+  return sharedSkipReason("the demo's browser test");
 }
 
 export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, timeout: WAIT_MS });
+  return chromium.launch(chromiumLaunchOptions(WAIT_MS));
 }
 
 /** Saves a full-page screenshot of an end state as e2e/artifacts/demo/<name>.png. */
