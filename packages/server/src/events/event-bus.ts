@@ -32,7 +32,7 @@ export class MemoryEventBus implements EventBus {
   constructor() {
     this.#emitter.setMaxListeners(0);
   }
-  async stage(): Promise<void> {}
+  async stage(_trx: Executor, _event: SessionChanged): Promise<void> {}
   async publish(event: SessionChanged): Promise<void> {
     this.#emitter.emit(event.correlationId);
   }
@@ -42,5 +42,9 @@ export class MemoryEventBus implements EventBus {
   }
   async close(): Promise<void> {
     this.#emitter.removeAllListeners();
+  }
+  /** Wakes every subscriber (after events may have been missed, they re-read their sessions). */
+  wakeAll(): void {
+    for (const name of this.#emitter.eventNames()) this.#emitter.emit(name);
   }
 }

@@ -12,11 +12,10 @@
  * made a change delivers it to its own subscribers directly after the commit and ignores the echo.
  */
 import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { sql } from 'kysely';
 import pg from 'pg';
 import type { Executor } from '../store/executor.js';
-import type { EventBus, SessionChanged } from './event-bus.js';
+import { MemoryEventBus, type EventBus, type SessionChanged } from './event-bus.js';
 
 /** The channel every instance of one database listens on. */
 export const EVENTS_CHANNEL = 'handset_events';
@@ -44,10 +43,9 @@ interface Payload {
 
 const silent: BusLog = { info: () => {}, warn: () => {} };
 
-export class PgNotifyBus implements EventBus {
+export class PgNotifyBus extends MemoryEventBus implements EventBus {
   /** This instance's id in payloads, to recognise its own notifications. */
   readonly origin = randomUUID();
-  readonly #emitter = new EventEmitter();
   readonly #url: string;
   readonly #channel: string;
   readonly #log: BusLog;
@@ -59,6 +57,7 @@ export class PgNotifyBus implements EventBus {
   #closed = false;
 
   constructor(options: PgNotifyBusOptions) {
+    super();
     this.#url = options.url;
     this.#channel = options.channel ?? EVENTS_CHANNEL;
     if (!/^[a-z_][a-z0-9_]*$/.test(this.#channel)) throw new Error(`not a plain channel name: ${this.#channel}`);
@@ -66,7 +65,6 @@ export class PgNotifyBus implements EventBus {
     this.#minBackoffMs = options.minBackoffMs ?? 100;
     this.#maxBackoffMs = options.maxBackoffMs ?? 5000;
     this.#backoffMs = this.#minBackoffMs;
-    this.#emitter.setMaxListeners(0);
   }
 
   /** True while the LISTEN connection is up. */
@@ -79,24 +77,15 @@ export class PgNotifyBus implements EventBus {
     await this.#connect();
   }
 
-  async stage(trx: Executor, event: SessionChanged): Promise<void> {
+  override async stage(trx: Executor, event: SessionChanged): Promise<void> {
     const payload: Payload = { correlationId: event.correlationId, origin: this.origin };
     await sql`select pg_notify(${this.#channel}, ${JSON.stringify(payload)})`.execute(trx);
   }
 
-  async publish(event: SessionChanged): Promise<void> {
-    this.#emitter.emit(event.correlationId);
-  }
-
-  subscribe(correlationId: string, handler: () => void): () => void {
-    this.#emitter.on(correlationId, handler);
-    return () => this.#emitter.off(correlationId, handler);
-  }
-
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
-    this.#emitter.removeAllListeners();
+    await super.close();
     const client = this.#client;
     this.#client = null;
     if (!client) return;
@@ -139,7 +128,7 @@ export class PgNotifyBus implements EventBus {
       return;
     }
     if (payload.origin === this.origin || typeof payload.correlationId !== 'string') return;
-    this.#emitter.emit(payload.correlationId);
+    void this.publish({ correlationId: payload.correlationId });
   }
 
   #lost(client: pg.Client, error?: Error): void {
@@ -159,7 +148,7 @@ export class PgNotifyBus implements EventBus {
           if (this.#closed) return;
           this.#log.info({}, 'event listener reconnected');
           // Whatever was announced while we were away is lost: let every subscriber re-read.
-          for (const name of this.#emitter.eventNames()) this.#emitter.emit(name);
+          this.wakeAll();
         },
         () => {
           this.#backoffMs = Math.min(this.#backoffMs * 2, this.#maxBackoffMs);
