@@ -17,6 +17,7 @@ import { chromiumSkipReason, DESKTOP_USER_AGENT, flowResult, launchBrowser, MOBI
 import { buildSdk } from './support/fixture.ts';
 import { handsetApi } from './support/handset-api.ts';
 import { linkFrom, waitForSms } from './support/outbox.ts';
+import { instrumentTimersAndSockets } from './support/page-instruments.ts';
 
 const PHONE = '+12001004037';
 const skip = chromiumSkipReason();
@@ -49,18 +50,7 @@ describe('server restart while a desktop waits', { skip }, () => {
   test('the SDK reopens the socket after 1001 and the new instance releases it', { timeout: 120_000 }, async (t) => {
     await withArtifacts(t.name, async (artifacts) => {
       const desktopContext = await browser.newContext({ userAgent: DESKTOP_USER_AGENT });
-      await desktopContext.addInitScript(() => {
-        const w = window as any;
-        const sockets: WebSocket[] = [];
-        const Native = window.WebSocket;
-        w.WebSocket = class extends Native {
-          constructor(url: string | URL, protocols?: string | string[]) {
-            super(url, protocols);
-            sockets.push(this);
-          }
-        };
-        w.__sockets = sockets;
-      });
+      await desktopContext.addInitScript(instrumentTimersAndSockets);
       const desktop = await openApp(desktopContext, artifacts, `${app.url}/app-script.html`, 'desktop');
       await desktop.evaluate(
         ([phoneNumber, finalTargetUrl]) => (window as any).startFlow({ possessionType: 'desktop', phoneNumber, finalTargetUrl }),
@@ -81,6 +71,7 @@ describe('server restart while a desktop waits', { skip }, () => {
       assert.deepEqual(await flowResult(desktop), { state: 'resolved' });
       assert.equal((await desktop.evaluate(() => (window as any).verified)).success, 'true');
       assert.ok((await desktop.evaluate(() => (window as any).__sockets.length)) >= 2, 'the socket was opened again');
+      assert.equal(await desktop.evaluate(() => (window as any).__liveTimers.size), 0, 'no reconnect timer is left behind');
     });
   });
 });
