@@ -84,3 +84,8 @@ export async function runSessionStep<T>(
   if (changed) await deps.bus.publish({ correlationId: changed });
   return result;
 }
+
+/** Writes down an expiry that is due (and announces it), without any other step. */
+export async function writeDueExpiry(deps: Deps, lookup: SessionLookup): Promise<void> {
+  await runSessionStep(deps, lookup, async () => undefined);
+}

@@ -22,14 +22,15 @@ import { apiError } from '../http/api-error.js';
 import { normalizePhone } from '../lib/phone.js';
 import { randomToken } from '../ports/random.js';
 import { findClient } from '../store/clients-repo.js';
-import { ensureIdentity, findIdentityByProveId, revokeDevice, updateDevice } from '../store/devices-repo.js';
+import { ensureIdentity, findIdentityByProveId, revokeDevice } from '../store/devices-repo.js';
 import type { SessionRow } from '../store/sessions-repo.js';
 import { findStatusForClient, insertSession, type StatusRow } from '../store/sessions-repo.js';
 import { signAuthToken } from '../tokens/auth-token.js';
 import { outcomeOf, unifyResult } from './outcome.js';
 import { SANDBOX_USERS } from './sandbox-users.js';
 import { effectiveState } from './session-state.js';
-import { endFields, runSessionStep } from './session-tx.js';
+import { endFields, runSessionStep, writeDueExpiry } from './session-tx.js';
+import { settle } from './settle.js';
 import { hasLinkPlaceholder, otpLength } from './sms-templates.js';
 
 const unknownCorrelation = () => apiError('INVALID_CORRELATION_ID', 'correlationId is unknown or its session has been purged');
@@ -193,7 +194,7 @@ export async function unifyStatus(deps: Deps, clientId: string, request: UnifySt
   const state = effectiveState(session, now, deps.config.instantLinkTtlSeconds * 1000);
   if (state !== session.state) {
     // An expiry is due: write it down (and wake any waiting socket) before answering.
-    await runSessionStep(deps, { column: 'correlation_id', value: session.correlation_id }, async () => undefined);
+    await writeDueExpiry(deps, { column: 'correlation_id', value: session.correlation_id });
     const refreshed = await findStatusForClient(deps.db.kysely, request.correlationId, clientId);
     if (!refreshed) throw unknownCorrelation();
     return unifyResult(refreshed, refreshed.state, { clientRequestId: request.clientRequestId, deviceId: deviceIdOf(refreshed) });
@@ -214,11 +215,7 @@ export async function unifyBind(deps: Deps, clientId: string, request: UnifyBind
     if (phone !== session.phone_e164) {
       throw apiError('MALFORMED_REQUEST', "field 'phoneNumber' does not match the number of this session");
     }
-    const proveId = await ensureIdentity(ctx.trx, clientId, phone, () => deps.random.uuid(), ctx.now);
-    ctx.apply({ type: 'bound' }, { prove_id: proveId, failure_reason: null });
-    if (session.device_id) {
-      await updateDevice(ctx.trx, session.device_id, { phone_e164: phone, bound_at: ctx.now, last_used_at: ctx.now });
-    }
+    await settle(deps, ctx, ctx.apply({ type: 'bound' }));
     return unifyResult(ctx.current, ctx.current.state, {
       clientRequestId: request.clientRequestId,
       deviceId: deviceIdOf(ctx.current),

@@ -19,7 +19,7 @@ import { parseDevicePublicKey, verifyDeviceSignature } from '../device-key/signa
 import { findDevice, insertDevice, updateDevice } from '../store/devices-repo.js';
 import type { DeviceMatch } from '../store/schema.js';
 import { failure, next, stepNotAllowed } from './envelope.js';
-import { settle } from './settle.js';
+import { settle } from '../flows/settle.js';
 
 /** Where a flow goes once its device step is over. */
 function afterDeviceStep(ctx: StepContext): string {

@@ -11,7 +11,7 @@ import { DEFAULT_LINK_TEMPLATE, renderLink } from '../flows/sms-templates.js';
 import { sha256Hex } from '../lib/hash.js';
 import { randomToken } from '../ports/random.js';
 import { sendMessageStep, type MessageChannel } from './send-message-step.js';
-import { settle } from './settle.js';
+import { settle } from '../flows/settle.js';
 
 /** Decision C3: "wait on the status socket". */
 const WAIT: ClientEnvelope = { next: Step.END, data: {} };

@@ -8,7 +8,7 @@ import type { Deps } from '../deps.js';
 import { runSessionStep } from '../flows/session-tx.js';
 import { randomToken } from '../ports/random.js';
 import { failure, next, stepNotAllowed } from './envelope.js';
-import { settle } from './settle.js';
+import { settle } from '../flows/settle.js';
 
 export async function startMobileAuth(deps: Deps, authId: string, _body: MobileAuthStartRequest): Promise<ClientEnvelope> {
   return runSessionStep(deps, { column: 'auth_id', value: authId }, async (_session, ctx) => {

@@ -21,7 +21,7 @@ import { DEFAULT_OTP_TEMPLATE, otpLength, renderOtp } from '../flows/sms-templat
 import { safeEqual, sha256Hex } from '../lib/hash.js';
 import { failure, next, stepNotAllowed } from './envelope.js';
 import { sendMessageStep, type MessageChannel } from './send-message-step.js';
-import { settle } from './settle.js';
+import { settle } from '../flows/settle.js';
 
 const otpHash = (correlationId: string, code: string): string => sha256Hex(`${correlationId}:${code}`);
 

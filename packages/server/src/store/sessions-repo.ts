@@ -52,16 +52,6 @@ export async function findStatusForClient(q: Executor, correlationId: string, cl
   return (await selectStatus(q, { correlationId, clientId }))[0] as StatusRow | undefined;
 }
 
-/** Reads a whole session of one client. */
-export async function findSessionForClient(q: Executor, correlationId: string, clientId: string): Promise<SessionRow | undefined> {
-  return q
-    .selectFrom('sessions')
-    .selectAll()
-    .where('correlation_id', '=', correlationId)
-    .where('client_id', '=', clientId)
-    .executeTakeFirst();
-}
-
 /** Reads and, on PostgreSQL, row-locks a session inside a transaction. SQLite transactions are serial already. */
 export async function lockSession(
   q: Executor,

@@ -9,7 +9,7 @@ import { ClientErrorCode, SOCKET_PING, SOCKET_PONG, Step, type StatusMessage } f
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Deps } from '../../deps.js';
 import { effectiveState } from '../../flows/session-state.js';
-import { runSessionStep } from '../../flows/session-tx.js';
+import { writeDueExpiry } from '../../flows/session-tx.js';
 import { findSessionBy, type SessionRow } from '../../store/sessions-repo.js';
 import { authenticateAuthToken } from '../auth-token-hook.js';
 
@@ -61,7 +61,7 @@ export function statusSocketRoute(app: FastifyInstance, deps: Deps): void {
         const state = effectiveState(session, now, linkTtlMs);
         if (state !== session.state) {
           // Write the expiry down so unify-status agrees with what the desktop is told.
-          await runSessionStep(deps, { column: 'auth_id', value: session.auth_id }, async () => undefined);
+          await writeDueExpiry(deps, { column: 'auth_id', value: session.auth_id });
           session = (await findSessionBy(deps.db.kysely, 'auth_id', request.authId)) ?? session;
         }
         const message = messageFor(session, state);

@@ -4,8 +4,8 @@
  * state machine says so, the binding of the session's device key to the number.
  */
 import type { Deps } from '../deps.js';
-import type { Transition } from '../flows/session-state.js';
-import type { StepContext } from '../flows/session-tx.js';
+import type { Transition } from './session-state.js';
+import type { StepContext } from './session-tx.js';
 import { ensureIdentity, updateDevice } from '../store/devices-repo.js';
 
 export async function settle(deps: Deps, ctx: StepContext, result: Transition | null): Promise<void> {
