@@ -67,6 +67,8 @@ export const ValidationCode = {
   INVALID_PHONE_NUMBER: 2,
   /** The code has expired; the user should ask for a new one. */
   OTP_EXPIRED: 3,
+  /** Every message the session may send on this channel has gone out: nothing was sent, nothing changed. */
+  TOO_MANY_MESSAGES: 4,
 } as const;
 
 /** Global Fraud Policy reason codes the platform emits (`server-api.md` §13.1). */

@@ -4,7 +4,8 @@
  * Policy `evaluation` (every entry an object; empty maps omitted; never `null`).
  */
 import { FAILURE_REASON_TEXT, FailureReason, type Evaluation, type UnifyOutcome, type UnifyResult } from '@handset/protocol';
-import type { SessionState, SessionsTable } from '../store/schema.js';
+import type { SessionsTable } from '../store/schema.js';
+import type { SessionState } from './session-types.js';
 import { PENDING_STATES } from './session-state.js';
 
 export function outcomeOf(state: SessionState): UnifyOutcome {

@@ -1,30 +1,38 @@
 /**
  * @module session-tx
  * Runs one step of a session inside a database transaction: lock the row, write down an expiry
- * that is due, let the step decide, write its changes and stage the announcement of a state
- * change (other instances hear it on COMMIT), commit, then announce it to this instance.
- * A step that throws leaves nothing written.
+ * that is due, let the step decide (through the state machine), write its changes and stage the
+ * announcement of a state change (other instances hear it on COMMIT), commit, then announce it to
+ * this instance. A step that throws leaves nothing written.
  */
 import type { Deps } from '../deps.js';
 import type { SessionRow } from '../store/sessions-repo.js';
 import { lockSession, updateSession } from '../store/sessions-repo.js';
 import type { Executor } from '../store/executor.js';
-import { effectiveState, TERMINAL_STATES, transition, type SessionEvent, type Transition } from './session-state.js';
+import { decide, effectiveState, TERMINAL_STATES, type Decision, type GuardedField, type SessionEvent } from './session-state.js';
 
 export type SessionLookup = { column: 'correlation_id' | 'auth_id' | 'link_hash' | 'mobile_auth_token'; value: string };
+
+/** The lookup of the session an authToken belongs to. */
+export const byAuthId = (authId: string): SessionLookup => ({ column: 'auth_id', value: authId });
+
+/** The fields a step may stage itself; the guarded ones change only through `apply`. */
+export type StepFields = Omit<Partial<SessionRow>, GuardedField>;
 
 export interface StepContext {
   trx: Executor;
   now: number;
-  /**
-   * Applies an event through the state machine and stages its state change.
-   * Returns null (and stages nothing) when the event is not allowed now.
-   */
-  apply(event: SessionEvent, extra?: Partial<SessionRow>): Transition | null;
-  /** Stages field changes without a state change. */
-  stage(changes: Partial<SessionRow>): void;
   /** The session as it will be written (staged changes applied). */
-  readonly current: SessionRow;
+  readonly session: SessionRow;
+  /**
+   * Asks the state machine about `event` and, when it is allowed, stages the new state and the
+   * fields that go with it. A refusal stages nothing.
+   */
+  apply(event: SessionEvent): Decision;
+  /** True when the state machine would allow `event` now (nothing is staged). */
+  permits(event: SessionEvent): boolean;
+  /** Stages field changes the state machine does not own (proof hashes, timestamps, device id). */
+  stage(changes: StepFields): void;
 }
 
 /** The session fields every terminal state writes. */
@@ -33,45 +41,47 @@ export function endFields(deps: Deps, now: number): Pick<SessionRow, 'ended_at' 
 }
 
 /**
- * Runs `step` on the session found by `lookup`. `step` receives null when there is no such
- * session. Returns what `step` returns.
+ * Runs `step` on the session found by `lookup`, or answers `missing()` when there is none (a
+ * purged session, an unknown link). Returns what the step returns.
  */
 export async function runSessionStep<T>(
   deps: Deps,
   lookup: SessionLookup,
-  step: (session: SessionRow | null, ctx: StepContext) => Promise<T>,
+  step: (ctx: StepContext) => Promise<T>,
+  missing: () => T,
 ): Promise<T> {
   let changed: string | null = null;
   const result = await deps.db.kysely.transaction().execute(async (trx) => {
+    const found = await lockSession(trx, deps.db.dialect, lookup);
+    if (!found) return missing();
     const now = deps.clock.now();
-    const found = (await lockSession(trx, deps.db.dialect, lookup)) ?? null;
-    let current = found;
+    let current: SessionRow = found;
     const staged: Partial<SessionRow> = {};
+    const stageAny = (changes: Partial<SessionRow>): void => {
+      Object.assign(staged, changes);
+      current = { ...current, ...changes };
+    };
     const ctx: StepContext = {
       trx,
       now,
-      get current(): SessionRow {
-        return current as SessionRow;
+      get session(): SessionRow {
+        return current;
       },
-      stage(changes) {
-        Object.assign(staged, changes);
-        current = { ...(current as SessionRow), ...changes };
-      },
-      apply(event, extra = {}) {
-        const next = transition(current as SessionRow, event);
-        if (!next) return null;
-        const changes: Partial<SessionRow> = { ...extra, state: next.state };
-        if (next.reason) changes.failure_reason = next.reason;
-        if (TERMINAL_STATES.has(next.state)) Object.assign(changes, endFields(deps, now));
-        ctx.stage(changes);
-        return next;
+      stage: stageAny,
+      permits: (event) => decide(current, event).ok,
+      apply(event) {
+        const decision = decide(current, event);
+        if (decision.ok) {
+          stageAny(TERMINAL_STATES.has(decision.state) ? { ...decision.changes, ...endFields(deps, now) } : decision.changes);
+        }
+        return decision;
       },
     };
-    if (current && effectiveState(current, now, deps.config.instantLinkTtlSeconds * 1000) !== current.state) {
+    if (effectiveState(current, now, deps.config.instantLinkTtlSeconds * 1000) !== current.state) {
       ctx.apply({ type: 'expired' });
     }
-    const value = await step(current, ctx);
-    if (found && Object.keys(staged).length > 0) {
+    const value = await step(ctx);
+    if (Object.keys(staged).length > 0) {
       await updateSession(trx, found.correlation_id, staged);
       if (staged.state !== undefined && staged.state !== found.state) {
         changed = found.correlation_id;
@@ -87,5 +97,5 @@ export async function runSessionStep<T>(
 
 /** Writes down an expiry that is due (and announces it), without any other step. */
 export async function writeDueExpiry(deps: Deps, lookup: SessionLookup): Promise<void> {
-  await runSessionStep(deps, lookup, async () => undefined);
+  await runSessionStep(deps, lookup, async () => undefined, () => undefined);
 }

@@ -4,21 +4,28 @@
  * state machine says so, the binding of the session's device key to the number.
  */
 import type { Deps } from '../deps.js';
-import type { Transition } from './session-state.js';
+import type { Decision } from './session-state.js';
 import type { StepContext } from './session-tx.js';
 import { ensureIdentity, updateDevice } from '../store/devices-repo.js';
 
-export async function settle(deps: Deps, ctx: StepContext, result: Transition | null): Promise<void> {
-  if (!result || result.state !== 'succeeded') return;
-  const session = ctx.current;
+export async function settle(deps: Deps, ctx: StepContext, decision: Decision): Promise<void> {
+  if (!decision.ok || decision.state !== 'succeeded') return;
+  const session = ctx.session;
   if (session.phone_e164) {
     const proveId = await ensureIdentity(ctx.trx, session.client_id, session.phone_e164, () => deps.random.uuid(), ctx.now);
-    ctx.stage({ prove_id: proveId, failure_reason: null });
+    ctx.stage({ prove_id: proveId });
   }
   if (session.device_id) {
-    const changes = result.bindDevice
+    const changes = decision.bindDevice
       ? { phone_e164: session.phone_e164, bound_at: ctx.now, last_used_at: ctx.now }
       : { last_used_at: ctx.now };
     await updateDevice(ctx.trx, session.device_id, changes);
   }
+}
+
+/** Applies an event that may end in success, and settles that success. */
+export async function applyAndSettle(deps: Deps, ctx: StepContext, event: Parameters<StepContext['apply']>[0]): Promise<Decision> {
+  const decision = ctx.apply(event);
+  await settle(deps, ctx, decision);
+  return decision;
 }

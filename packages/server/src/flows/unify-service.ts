@@ -18,7 +18,6 @@ import {
   type UnifyStatusRequest,
 } from '@handset/protocol';
 import type { Deps } from '../deps.js';
-import { apiError } from '../http/api-error.js';
 import { normalizePhone } from '../lib/phone.js';
 import { randomToken } from '../ports/random.js';
 import { findClient } from '../store/clients-repo.js';
@@ -28,34 +27,35 @@ import { findStatusForClient, insertSession, type StatusRow } from '../store/ses
 import { signAuthToken } from '../tokens/auth-token.js';
 import { outcomeOf, unifyResult } from './outcome.js';
 import { SANDBOX_USERS } from './sandbox-users.js';
-import { effectiveState } from './session-state.js';
+import { decide, effectiveState } from './session-state.js';
+import { domainError } from './domain-error.js';
 import { endFields, runSessionStep, writeDueExpiry } from './session-tx.js';
-import { settle } from './settle.js';
+import { applyAndSettle } from './settle.js';
 import { hasLinkPlaceholder, otpLength } from './sms-templates.js';
 
-const unknownCorrelation = () => apiError('INVALID_CORRELATION_ID', 'correlationId is unknown or its session has been purged');
+const unknownCorrelation = () => domainError('unknown_session', 'correlationId is unknown or its session has been purged');
 
 /** Normalises a request's phone number or fails with 8001 naming the field. */
 export function requirePhone(raw: string, field = 'phoneNumber'): string {
   const phone = normalizePhone(raw);
-  if (!phone) throw apiError('MALFORMED_REQUEST', `field '${field}' is not a possible phone number`);
+  if (!phone) throw domainError('invalid_request', `field '${field}' is not a possible phone number`);
   return phone;
 }
 
 function checkTemplates(request: UnifyRequest): void {
   if (request.smsMessage === undefined) return;
   if (request.possessionType === 'desktop' && !hasLinkPlaceholder(request.smsMessage)) {
-    throw apiError('MALFORMED_REQUEST', "field 'smsMessage' must contain #### where the link goes");
+    throw domainError('invalid_request', "field 'smsMessage' must contain #### where the link goes");
   }
   if (request.possessionType === 'mobile' && otpLength(request.smsMessage) === null) {
-    throw apiError('MALFORMED_REQUEST', "field 'smsMessage' must contain one placeholder of 4 to 6 # for the code");
+    throw domainError('invalid_request', "field 'smsMessage' must contain one placeholder of 4 to 6 # for the code");
   }
 }
 
 function checkFinalTargetUrl(request: UnifyRequest): void {
   if (request.possessionType !== 'desktop') return;
   if (!request.finalTargetUrl) {
-    throw apiError('MALFORMED_REQUEST', "field 'finalTargetUrl' is missing: it is required when possessionType is desktop");
+    throw domainError('invalid_request', "field 'finalTargetUrl' is missing: it is required when possessionType is desktop");
   }
   let url: URL | null = null;
   try {
@@ -64,7 +64,7 @@ function checkFinalTargetUrl(request: UnifyRequest): void {
     url = null;
   }
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-    throw apiError('MALFORMED_REQUEST', "field 'finalTargetUrl' must be an absolute http(s) URL");
+    throw domainError('invalid_request', "field 'finalTargetUrl' must be an absolute http(s) URL");
   }
 }
 
@@ -78,13 +78,6 @@ function tokenShape(type: UnifyRequest['possessionType']): { next: AuthTokenClai
   };
 }
 
-/** The session a sandbox short-term user starts in: possession always passes, no key is made. */
-function shortTermStart(type: UnifyRequest['possessionType']): Pick<SessionRow, 'state' | 'failure_reason'> {
-  return type === 'none'
-    ? { state: 'possession_required', failure_reason: null }
-    : { state: 'succeeded', failure_reason: null };
-}
-
 export async function startUnify(deps: Deps, clientId: string, request: UnifyRequest): Promise<UnifyResponse> {
   checkFinalTargetUrl(request);
   checkTemplates(request);
@@ -95,15 +88,15 @@ export async function startUnify(deps: Deps, clientId: string, request: UnifyReq
     display = request.phoneNumber;
   } else if (request.proveId !== undefined) {
     const identity = await findIdentityByProveId(deps.db.kysely, clientId, request.proveId);
-    if (!identity) throw apiError('MALFORMED_REQUEST', "field 'phoneNumber' is missing and field 'proveId' is unknown");
+    if (!identity) throw domainError('invalid_request', "field 'phoneNumber' is missing and field 'proveId' is unknown");
     phone = identity.phone_e164;
     display = identity.phone_e164;
   } else {
-    throw apiError('MALFORMED_REQUEST', "field 'phoneNumber' is missing");
+    throw domainError('invalid_request', "field 'phoneNumber' is missing");
   }
   const sandboxUser = deps.config.sandbox ? SANDBOX_USERS.get(phone) : undefined;
   if (deps.config.sandbox && !sandboxUser) {
-    throw apiError('SANDBOX_USER_NOT_FOUND', 'sandbox mode accepts only the documented test users');
+    throw domainError('not_a_sandbox_user', 'sandbox mode accepts only the documented test users');
   }
   const namespace = await clientNamespace(deps, clientId);
 
@@ -114,13 +107,12 @@ export async function startUnify(deps: Deps, clientId: string, request: UnifyReq
   const tokenId = random.uuid();
   const challenge = randomToken(random, 24);
   const expiresAt = now + SESSION_TTL_SECONDS * 1000;
-  const start = sandboxUser?.group === 'short_term' ? shortTermStart(request.possessionType) : null;
   const row: SessionRow = {
     correlation_id: correlationId,
     auth_id: authId,
     client_id: clientId,
     token_id: tokenId,
-    state: start?.state ?? 'created',
+    state: 'created',
     possession_type: request.possessionType,
     phone_e164: phone,
     phone_display: display,
@@ -137,7 +129,7 @@ export async function startUnify(deps: Deps, clientId: string, request: UnifyReq
     ip_address: request.ipAddress ?? null,
     device_id: null,
     device_match: null,
-    failure_reason: start?.failure_reason ?? null,
+    failure_reason: null,
     otp_hash: null,
     otp_sent_at: null,
     otp_attempts: 0,
@@ -145,6 +137,7 @@ export async function startUnify(deps: Deps, clientId: string, request: UnifyReq
     link_hash: null,
     link_sent_at: null,
     link_resends: 0,
+    proof_to: null,
     mobile_auth_token: null,
     mobile_auth_confirmed: 0,
     created_at: now,
@@ -152,9 +145,14 @@ export async function startUnify(deps: Deps, clientId: string, request: UnifyReq
     ended_at: null,
     purge_at: expiresAt + deps.config.outcomeRetentionSeconds * 1000,
   };
-  if (row.state === 'succeeded') {
-    Object.assign(row, endFields(deps, now));
-    row.prove_id = await ensureIdentity(deps.db.kysely, clientId, phone, () => random.uuid(), now);
+  if (sandboxUser?.group === 'short_term') {
+    // Sandbox short-term users pass possession without the browser: the same machine decides.
+    const decision = decide(row, { type: 'short_term_user' });
+    if (decision.ok) Object.assign(row, decision.changes);
+    if (row.state === 'succeeded') {
+      Object.assign(row, endFields(deps, now));
+      row.prove_id = await ensureIdentity(deps.db.kysely, clientId, phone, () => random.uuid(), now);
+    }
   }
   const shape = tokenShape(request.possessionType);
   const claims: AuthTokenClaims = {
@@ -175,7 +173,7 @@ async function clientNamespace(deps: Deps, clientId: string): Promise<string> {
   let namespace = namespaces.get(clientId);
   if (namespace === undefined) {
     const client = await findClient(deps.db.kysely, clientId);
-    if (!client) throw apiError('UNAUTHORIZED', 'client not found');
+    if (!client) throw domainError('unauthenticated', 'client not found');
     namespace = client.namespace;
     if (namespaces.size > 10_000) namespaces.clear();
     namespaces.set(clientId, namespace);
@@ -204,27 +202,34 @@ export async function unifyStatus(deps: Deps, clientId: string, request: UnifySt
 
 export async function unifyBind(deps: Deps, clientId: string, request: UnifyBindRequest): Promise<UnifyResult> {
   const phone = requirePhone(request.phoneNumber);
-  return runSessionStep(deps, { column: 'correlation_id', value: request.correlationId }, async (session, ctx) => {
-    if (!session || session.client_id !== clientId) throw unknownCorrelation();
-    if (ctx.current.state !== 'possession_required') {
-      throw apiError(
-        'STEP_NOT_ALLOWED',
-        `step not allowed: unify-bind needs a session whose status is possession_required (it is ${outcomeOf(ctx.current.state)})`,
-      );
-    }
-    if (phone !== session.phone_e164) {
-      throw apiError('MALFORMED_REQUEST', "field 'phoneNumber' does not match the number of this session");
-    }
-    await settle(deps, ctx, ctx.apply({ type: 'bound' }));
-    return unifyResult(ctx.current, ctx.current.state, {
-      clientRequestId: request.clientRequestId,
-      deviceId: deviceIdOf(ctx.current),
-    });
-  });
+  return runSessionStep(
+    deps,
+    { column: 'correlation_id', value: request.correlationId },
+    async (ctx) => {
+      if (ctx.session.client_id !== clientId) throw unknownCorrelation();
+      const decision = await applyAndSettle(deps, ctx, { type: 'bound', phone });
+      if (!decision.ok && decision.refusal === 'other_number') {
+        throw domainError('invalid_request', "field 'phoneNumber' does not match the number of this session");
+      }
+      if (!decision.ok) {
+        throw domainError(
+          'step_not_allowed',
+          `step not allowed: unify-bind needs a session whose status is possession_required (it is ${outcomeOf(ctx.session.state)})`,
+        );
+      }
+      return unifyResult(ctx.session, ctx.session.state, {
+        clientRequestId: request.clientRequestId,
+        deviceId: deviceIdOf(ctx.session),
+      });
+    },
+    () => {
+      throw unknownCorrelation();
+    },
+  );
 }
 
 export async function revokeDeviceKey(deps: Deps, clientId: string, request: DeviceRevokeRequest): Promise<DeviceRevokeResponse> {
   const found = await revokeDevice(deps.db.kysely, request.deviceId, clientId, deps.clock.now());
-  if (!found) throw apiError('NOT_FOUND', 'deviceId is unknown');
+  if (!found) throw domainError('unknown_device', 'deviceId is unknown');
   return { success: true };
 }

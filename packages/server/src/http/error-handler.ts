@@ -5,7 +5,9 @@
  */
 import { ApiError } from '@handset/protocol';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from '../flows/domain-error.js';
 import { HttpError } from './api-error.js';
+import { DOMAIN_ERROR_API } from './domain-error-status.js';
 import { isDatabaseUnavailable } from './database-errors.js';
 
 interface ValidationItem {
@@ -51,6 +53,10 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof HttpError) {
       return reply.code(error.status).headers(error.headers).send({ code: error.code, message: error.message });
+    }
+    if (error instanceof DomainError) {
+      const { code, status } = ApiError[DOMAIN_ERROR_API[error.kind]];
+      return reply.code(status).send({ code, message: error.message });
     }
     if (error.validation) {
       const { code, status } = ApiError.MALFORMED_REQUEST;

@@ -13,97 +13,107 @@ import {
   type VerifyRequest,
 } from '@handset/protocol';
 import type { Deps } from '../deps.js';
+import type { DeviceMatch } from '../flows/session-types.js';
 import type { StepContext } from '../flows/session-tx.js';
-import { runSessionStep } from '../flows/session-tx.js';
+import { byAuthId, runSessionStep } from '../flows/session-tx.js';
 import { parseDevicePublicKey, verifyDeviceSignature } from '../device-key/signatures.js';
 import { findDevice, insertDevice, updateDevice } from '../store/devices-repo.js';
-import type { DeviceMatch } from '../store/schema.js';
-import { failure, next, stepNotAllowed } from './envelope.js';
-import { settle } from '../flows/settle.js';
+import { failure, next, sessionGone, stepNotAllowed } from './envelope.js';
+import { applyAndSettle } from '../flows/settle.js';
 
 /** Where a flow goes once its device step is over. */
 function afterDeviceStep(ctx: StepContext): string {
-  const { state, possession_type: type } = ctx.current;
+  const { state, possession_type: type } = ctx.session;
   if (state === 'succeeded' || type === 'none') return Step.DONE;
   return Step.MOBILE_INSTANT;
 }
 
-async function applyDeviceCheck(deps: Deps, ctx: StepContext, match: DeviceMatch, deviceId: string | null): Promise<boolean> {
-  const result = ctx.apply({ type: 'device_checked', match }, { device_id: deviceId, device_match: match });
-  await settle(deps, ctx, result);
-  return result !== null;
+async function applyDeviceCheck(deps: Deps, ctx: StepContext, match: DeviceMatch, deviceId: string | null): Promise<void> {
+  ctx.stage({ device_id: deviceId });
+  await applyAndSettle(deps, ctx, { type: 'device_checked', match });
 }
 
+/** A device step may run only while the state machine would take its outcome. */
+const deviceStepAllowed = (ctx: StepContext): boolean => ctx.permits({ type: 'device_checked', match: 'none' });
+
 export async function registerDevice(deps: Deps, authId: string, body: RegisterRequest): Promise<ClientEnvelope> {
-  return runSessionStep(deps, { column: 'auth_id', value: authId }, async (session, ctx) => {
-    if (!session) throw new Error('session vanished');
-    if (ctx.current.state !== 'created' || ctx.current.possession_type === 'desktop') {
-      return stepNotAllowed(ctx.current, 'device registration');
-    }
-    const registration = body.registrations[0]!;
-    const publicKey = parseDevicePublicKey(registration.publicKey.key);
-    if (!publicKey) {
-      return failure(ClientErrorCode.AUTHENTICATION_FAILURE, 'the public key is not an EC P-256 key in PEM form', '');
-    }
-    if (!verifyDeviceSignature(publicKey, ctx.current.challenge, registration.signature)) {
-      return failure(ClientErrorCode.AUTHENTICATION_FAILURE, 'the registration signature does not verify', '');
-    }
-    const deviceId = deps.random.uuid();
-    await insertDevice(ctx.trx, {
-      id: deviceId,
-      client_id: ctx.current.client_id,
-      key_id: registration.publicKey.id,
-      public_key: registration.publicKey.key,
-      phone_e164: null,
-      created_at: ctx.now,
-      bound_at: null,
-      last_used_at: ctx.now,
-      revoked_at: null,
-    });
-    await applyDeviceCheck(deps, ctx, 'new', deviceId);
-    return next(afterDeviceStep(ctx), { deviceId });
-  });
+  return runSessionStep(
+    deps,
+    byAuthId(authId),
+    async (ctx) => {
+      if (!deviceStepAllowed(ctx)) return stepNotAllowed(ctx.session, 'device registration');
+      const registration = body.registrations[0]!;
+      const publicKey = parseDevicePublicKey(registration.publicKey.key);
+      if (!publicKey) {
+        return failure(ClientErrorCode.AUTHENTICATION_FAILURE, 'the public key is not an EC P-256 key in PEM form', '');
+      }
+      if (!verifyDeviceSignature(publicKey, ctx.session.challenge, registration.signature)) {
+        return failure(ClientErrorCode.AUTHENTICATION_FAILURE, 'the registration signature does not verify', '');
+      }
+      const deviceId = deps.random.uuid();
+      await insertDevice(ctx.trx, {
+        id: deviceId,
+        client_id: ctx.session.client_id,
+        key_id: registration.publicKey.id,
+        public_key: registration.publicKey.key,
+        phone_e164: null,
+        created_at: ctx.now,
+        bound_at: null,
+        last_used_at: ctx.now,
+        revoked_at: null,
+      });
+      await applyDeviceCheck(deps, ctx, 'new', deviceId);
+      return next(afterDeviceStep(ctx), { deviceId });
+    },
+    sessionGone,
+  );
 }
 
 export async function verifyDevice(deps: Deps, authId: string, body: VerifyRequest): Promise<ClientEnvelope> {
-  return runSessionStep(deps, { column: 'auth_id', value: authId }, async (session, ctx) => {
-    if (!session) throw new Error('session vanished');
-    if (ctx.current.state !== 'created' || ctx.current.possession_type === 'desktop') {
-      return stepNotAllowed(ctx.current, 'device verification');
-    }
-    const device = await findDevice(ctx.trx, body.deviceId, ctx.current.client_id);
-    const inactiveSince = ctx.now - DEVICE_KEY_INACTIVITY_SECONDS * 1000;
-    const usable = device && device.revoked_at === null && device.key_id === body.keyId && device.last_used_at > inactiveSince;
-    if (!device || !usable) {
-      if (device && device.revoked_at === null && device.last_used_at <= inactiveSince) {
-        // 12 months without use: the key is deactivated for good.
-        await updateDevice(ctx.trx, device.id, { revoked_at: ctx.now });
+  return runSessionStep(
+    deps,
+    byAuthId(authId),
+    async (ctx) => {
+      if (!deviceStepAllowed(ctx)) return stepNotAllowed(ctx.session, 'device verification');
+      const device = await findDevice(ctx.trx, body.deviceId, ctx.session.client_id);
+      const inactiveSince = ctx.now - DEVICE_KEY_INACTIVITY_SECONDS * 1000;
+      const usable = device && device.revoked_at === null && device.key_id === body.keyId && device.last_used_at > inactiveSince;
+      if (!device || !usable) {
+        if (device && device.revoked_at === null && device.last_used_at <= inactiveSince) {
+          // 12 months without use: the key is deactivated for good.
+          await updateDevice(ctx.trx, device.id, { revoked_at: ctx.now });
+        }
+        await applyDeviceCheck(deps, ctx, 'none', null);
+        return failure(ClientErrorCode.NO_DEVICE_FOUND, 'this device key is not registered', afterDeviceStep(ctx));
       }
-      await applyDeviceCheck(deps, ctx, 'none', null);
-      return failure(ClientErrorCode.NO_DEVICE_FOUND, 'this device key is not registered', afterDeviceStep(ctx));
-    }
-    const message = `${device.id}:${ctx.current.challenge}`;
-    if (!verifyDeviceSignature(device.public_key, message, body.signature)) {
-      await applyDeviceCheck(deps, ctx, 'none', null);
-      return failure(ClientErrorCode.AUTHENTICATION_FAILURE, 'the device signature does not verify', afterDeviceStep(ctx));
-    }
-    const match: DeviceMatch =
-      device.phone_e164 === null ? 'new' : device.phone_e164 === ctx.current.phone_e164 ? 'match' : 'mismatch';
-    await updateDevice(ctx.trx, device.id, { last_used_at: ctx.now });
-    await applyDeviceCheck(deps, ctx, match, device.id);
-    return next(afterDeviceStep(ctx));
-  });
+      const message = `${device.id}:${ctx.session.challenge}`;
+      if (!verifyDeviceSignature(device.public_key, message, body.signature)) {
+        await applyDeviceCheck(deps, ctx, 'none', null);
+        return failure(ClientErrorCode.AUTHENTICATION_FAILURE, 'the device signature does not verify', afterDeviceStep(ctx));
+      }
+      const match: DeviceMatch =
+        device.phone_e164 === null ? 'new' : device.phone_e164 === ctx.session.phone_e164 ? 'match' : 'mismatch';
+      await updateDevice(ctx.trx, device.id, { last_used_at: ctx.now });
+      await applyDeviceCheck(deps, ctx, match, device.id);
+      return next(afterDeviceStep(ctx));
+    },
+    sessionGone,
+  );
 }
 
 /** The browser could not use a Prove Key (an error report from the device step): go on without one. */
 export async function skipDeviceStep(deps: Deps, authId: string): Promise<ClientEnvelope> {
-  return runSessionStep(deps, { column: 'auth_id', value: authId }, async (session, ctx) => {
-    if (!session) throw new Error('session vanished');
-    if (ctx.current.state === 'created' && ctx.current.possession_type !== 'desktop') {
-      await applyDeviceCheck(deps, ctx, 'none', null);
-      return next(afterDeviceStep(ctx));
-    }
-    // A late report (for example after a cancel): end quietly.
-    return next(ctx.current.state === 'succeeded' ? Step.DONE : Step.END);
-  });
+  return runSessionStep(
+    deps,
+    byAuthId(authId),
+    async (ctx) => {
+      if (deviceStepAllowed(ctx)) {
+        await applyDeviceCheck(deps, ctx, 'none', null);
+        return next(afterDeviceStep(ctx));
+      }
+      // A late report (for example after a cancel): end quietly.
+      return next(ctx.session.state === 'succeeded' ? Step.DONE : Step.END);
+    },
+    sessionGone,
+  );
 }

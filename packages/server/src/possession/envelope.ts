@@ -19,3 +19,8 @@ export function stepNotAllowed(session: SessionRow, step: string): ClientEnvelop
   const why = TERMINAL_STATES.has(session.state) ? 'this authentication session has ended' : `${step} is not expected now`;
   return failure(ClientErrorCode.AUTHENTICATION_PROHIBITED_ACTION, `step not allowed: ${why}`, '');
 }
+
+/** The reply when the authToken's session no longer exists (purged after its retention). */
+export function sessionGone(): ClientEnvelope {
+  return failure(ClientErrorCode.AUTHENTICATION_PROHIBITED_ACTION, 'step not allowed: this authentication session has ended', '');
+}

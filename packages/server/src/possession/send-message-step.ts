@@ -1,55 +1,50 @@
 /**
  * @module send-message-step
  * What OTP and Instant Link have in common when the browser asks for a message: the first send,
- * a resend (decision C4: a start after a message went out), or a change of number — with a
- * bounded number of resends so the flow cannot be used to spam a phone.
+ * a resend (decision C4: a start after a message went out) or a change of number. The state
+ * machine decides whether a message may go out (and to which number) before anything is sent;
+ * when it refuses, nothing is sent and nothing changes.
  */
 import { ValidationCode, type ClientEnvelope } from '@handset/protocol';
 import type { Deps } from '../deps.js';
-import { transition } from '../flows/session-state.js';
 import type { StepContext } from '../flows/session-tx.js';
-import type { SessionRow } from '../store/sessions-repo.js';
-import { changeNumber } from './change-number.js';
+import { deviceMatchFor, readTypedNumber } from './change-number.js';
 import { next, stepNotAllowed } from './envelope.js';
 
 export interface MessageChannel {
   /** The state machine event, and so the state that means "a message went out". */
   event: 'otp_sent' | 'link_sent';
-  /** The session counter of resends. */
-  resendsField: 'otp_resends' | 'link_resends';
-  maxResends: number;
   /** The step name that carries validation replies. */
   step: string;
-  /** The reply after a send (or a refused resend). */
+  /** The reply after a send. */
   sent: ClientEnvelope;
-  /** Writes the message and sends it. */
-  send(deps: Deps, ctx: StepContext): Promise<void>;
+  /** Writes the message (with a new proof for `ctx.session.phone_e164`) and sends it. */
+  send(deps: Deps, ctx: StepContext, to: string): Promise<void>;
 }
 
+const TOO_MANY_MESSAGES = 'Too many messages were sent in this verification. Use the last one you received, or start again.';
+
+/** `mobileNumber`: absent or `""` → the session's number (first send or resend); a number → change of number. */
 export async function sendMessageStep(
   deps: Deps,
   ctx: StepContext,
   channel: MessageChannel,
   mobileNumber: string | null | undefined,
 ): Promise<ClientEnvelope> {
-  const alreadySent = ctx.current.state === (channel.event as SessionRow['state']);
-  if (!transition(ctx.current, { type: channel.event })) return stepNotAllowed(ctx.current, channel.step);
+  let to = ctx.session.phone_e164;
   if (mobileNumber) {
-    const invalid = await changeNumber(deps, ctx, mobileNumber);
-    if (invalid) return next(channel.step, { code: ValidationCode.INVALID_PHONE_NUMBER, message: invalid });
+    const typed = readTypedNumber(deps, mobileNumber);
+    if (!typed.ok) return next(channel.step, { code: ValidationCode.INVALID_PHONE_NUMBER, message: typed.message });
+    to = typed.phone;
   }
-  ctx.apply({ type: channel.event });
-  if (alreadySent) {
-    const resends = ctx.current[channel.resendsField];
-    if (resends >= channel.maxResends) {
-      deps.log.warn({ correlationId: ctx.current.correlation_id, channel: channel.event }, 'resend refused: limit reached');
-      return channel.sent;
-    }
-    ctx.stage({ [channel.resendsField]: resends + 1 });
+  if (!to) return next(channel.step, { code: ValidationCode.INVALID_PHONE_NUMBER, message: 'A phone number is needed' });
+  const decision = ctx.apply({ type: channel.event, to, match: await deviceMatchFor(ctx, to) });
+  if (!decision.ok) {
+    if (decision.refusal !== 'too_many_messages') return stepNotAllowed(ctx.session, channel.step);
+    deps.log.warn({ correlationId: ctx.session.correlation_id, channel: channel.event }, 'message refused: limit reached');
+    return next(channel.step, { code: ValidationCode.TOO_MANY_MESSAGES, message: TOO_MANY_MESSAGES });
   }
-  if (!ctx.current.phone_e164) {
-    return next(channel.step, { code: ValidationCode.INVALID_PHONE_NUMBER, message: 'A phone number is needed' });
-  }
-  await channel.send(deps, ctx);
+  if (mobileNumber) ctx.stage({ phone_display: mobileNumber });
+  await channel.send(deps, ctx, to);
   return channel.sent;
 }

@@ -135,10 +135,21 @@ const rateCounters: Migration = {
   },
 };
 
+/**
+ * Proofs of possession are bound to the number they were issued for (`proof_to`): the state
+ * machine accepts a proof only while it names the session's current number.
+ */
+const proofTo: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('sessions').addColumn('proof_to', 'text').execute();
+  },
+};
+
 /** Every migration, in order of their keys. */
 export const migrations: Record<string, Migration> = {
   '2026_11_25_001_initial': initial,
   '2026_11_26_002_rate_counters': rateCounters,
+  '2026_12_01_003_proof_to': proofTo,
 };
 
 export const migrationProvider: MigrationProvider = {

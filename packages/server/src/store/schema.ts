@@ -4,6 +4,8 @@
  * milliseconds in `bigint` columns; booleans are 0/1 integers; ids are text.
  */
 
+import type { DeviceMatch, PossessionType, SessionState } from '../flows/session-types.js';
+
 export interface ClientsTable {
   id: string;
   name: string;
@@ -20,27 +22,13 @@ export interface AccessTokensTable {
   expires_at: number;
 }
 
-/** The states of a Unify session; see flows/session-state.ts and docs/session-state-machine.md. */
-export type SessionState =
-  | 'created'
-  | 'awaiting_possession'
-  | 'mobile_auth'
-  | 'otp_sent'
-  | 'link_sent'
-  | 'possession_required'
-  | 'succeeded'
-  | 'failed';
-
-/** What the device-key step of a session found. */
-export type DeviceMatch = 'new' | 'match' | 'mismatch' | 'none';
-
 export interface SessionsTable {
   correlation_id: string;
   auth_id: string;
   client_id: string;
   token_id: string;
   state: SessionState;
-  possession_type: 'mobile' | 'desktop' | 'none';
+  possession_type: PossessionType;
   phone_e164: string | null;
   /** The number as the integrator (or the user) sent it; echoed in replies. */
   phone_display: string | null;
@@ -65,6 +53,8 @@ export interface SessionsTable {
   link_hash: string | null;
   link_sent_at: number | null;
   link_resends: number;
+  /** The number the session's current proof (code, link, Mobile Auth) was issued for; null when none is live. */
+  proof_to: string | null;
   mobile_auth_token: string | null;
   mobile_auth_confirmed: number;
   created_at: number;

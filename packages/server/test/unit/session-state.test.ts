@@ -1,65 +1,142 @@
 /**
- * The state machine: every allowed transition, and refusals for the rest.
+ * The state machine: allowed transitions with the fields they change, refusals for the rest, and
+ * the possession invariant (a proof counts only for the number it was issued for).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { effectiveState, transition, type SessionFacts } from '../../src/flows/session-state.js';
+import { OTP_MAX_RESENDS } from '@handset/protocol';
+import { decide, effectiveState, type Decision, type SessionEvent, type SessionFacts } from '../../src/flows/session-state.js';
+
+const A = '+12025550100';
+const B = '+12025550199';
 
 const facts = (over: Partial<SessionFacts>): SessionFacts => ({
   state: 'created',
   possession_type: 'mobile',
   device_match: null,
   rebind: 0,
+  phone_e164: A,
+  proof_to: null,
+  otp_resends: 0,
+  link_resends: 0,
+  otp_attempts: 0,
+  allow_otp_retry: 0,
   ...over,
 });
 
+function outcome(d: Decision): string {
+  return d.ok ? `${d.state}${d.bindDevice ? '+bind' : ''}` : `refused:${d.refusal}`;
+}
+const run = (f: Partial<SessionFacts>, e: SessionEvent): string => outcome(decide(facts(f), e));
+
 describe('session state machine', () => {
   it('mobile: a matching key succeeds at once; a new or mismatched key waits for possession', () => {
-    assert.deepEqual(transition(facts({}), { type: 'device_checked', match: 'match' }), { state: 'succeeded' });
-    assert.deepEqual(transition(facts({}), { type: 'device_checked', match: 'new' }), { state: 'awaiting_possession' });
-    assert.deepEqual(transition(facts({}), { type: 'device_checked', match: 'mismatch' }), { state: 'awaiting_possession' });
+    assert.equal(run({}, { type: 'device_checked', match: 'match' }), 'succeeded');
+    assert.equal(run({}, { type: 'device_checked', match: 'new' }), 'awaiting_possession');
+    assert.equal(run({}, { type: 'device_checked', match: 'mismatch' }), 'awaiting_possession');
   });
 
   it('customer-supplied: a new key needs possession (9100), a mismatch needs a rebind (9101)', () => {
-    const none = facts({ possession_type: 'none' });
-    assert.deepEqual(transition(none, { type: 'device_checked', match: 'new' }), { state: 'possession_required', reason: '9100' });
-    assert.deepEqual(transition(none, { type: 'device_checked', match: 'mismatch' }), { state: 'possession_required', reason: '9101' });
-    assert.deepEqual(transition(none, { type: 'device_checked', match: 'match' }), { state: 'succeeded' });
+    const none = { possession_type: 'none' as const };
+    const reason = (match: 'new' | 'mismatch') => {
+      const d = decide(facts(none), { type: 'device_checked', match });
+      return d.ok ? d.changes.failure_reason : null;
+    };
+    assert.equal(reason('new'), '9100');
+    assert.equal(reason('mismatch'), '9101');
+    assert.equal(run(none, { type: 'device_checked', match: 'match' }), 'succeeded');
   });
 
   it('possession proven: binds a new key, rebinds only when asked, else requires a rebind', () => {
-    const ma = (over: Partial<SessionFacts>) => facts({ state: 'mobile_auth', ...over });
-    assert.deepEqual(transition(ma({ device_match: 'new' }), { type: 'possession_proven' }), { state: 'succeeded', bindDevice: true });
-    assert.deepEqual(transition(ma({ device_match: 'mismatch', rebind: 1 }), { type: 'possession_proven' }), { state: 'succeeded', bindDevice: true });
-    assert.deepEqual(transition(ma({ device_match: 'mismatch' }), { type: 'possession_proven' }), { state: 'possession_required', reason: '9101' });
-    assert.deepEqual(transition(ma({ device_match: 'none' }), { type: 'possession_proven' }), { state: 'succeeded' });
-    assert.deepEqual(transition(facts({ state: 'link_sent', possession_type: 'desktop' }), { type: 'possession_proven' }), { state: 'succeeded' });
+    const ma = (over: Partial<SessionFacts>) => ({ state: 'mobile_auth' as const, proof_to: A, ...over });
+    assert.equal(run(ma({ device_match: 'new' }), { type: 'mobile_auth_passed' }), 'succeeded+bind');
+    assert.equal(run(ma({ device_match: 'mismatch', rebind: 1 }), { type: 'mobile_auth_passed' }), 'succeeded+bind');
+    assert.equal(run(ma({ device_match: 'mismatch' }), { type: 'mobile_auth_passed' }), 'possession_required');
+    assert.equal(run(ma({ device_match: 'none' }), { type: 'mobile_auth_passed' }), 'succeeded');
+    assert.equal(run({ state: 'link_sent', possession_type: 'desktop', proof_to: A }, { type: 'link_opened' }), 'succeeded');
+  });
+
+  it('a proof counts only while it is for the current number', () => {
+    assert.equal(run({ state: 'otp_sent', proof_to: B }, { type: 'otp_checked', result: 'correct' }), 'failed', 'counts as a wrong code');
+    assert.equal(run({ state: 'otp_sent', proof_to: null }, { type: 'otp_checked', result: 'correct' }), 'failed');
+    assert.equal(run({ state: 'otp_sent', proof_to: A }, { type: 'otp_checked', result: 'correct' }), 'succeeded');
+    assert.equal(run({ state: 'link_sent', possession_type: 'desktop', proof_to: B }, { type: 'link_opened' }), 'refused:not_allowed');
+    assert.equal(run({ state: 'mobile_auth', proof_to: B }, { type: 'mobile_auth_passed' }), 'refused:not_allowed');
+  });
+
+  it('a change of number takes the number, clears every earlier proof and binds the new proof to it', () => {
+    const d = decide(facts({ state: 'otp_sent', proof_to: A }), { type: 'otp_sent', to: B, match: 'new' });
+    assert.ok(d.ok);
+    assert.deepEqual(d.changes, {
+      state: 'otp_sent',
+      otp_resends: 1,
+      phone_e164: B,
+      device_match: 'new',
+      prove_id: null,
+      proof_to: B,
+      otp_hash: null,
+      link_hash: null,
+      mobile_auth_token: null,
+      mobile_auth_confirmed: 0,
+    });
+  });
+
+  it('resends and changes of number share one cap; at the cap nothing changes', () => {
+    const atCap = { state: 'otp_sent' as const, proof_to: A, otp_resends: OTP_MAX_RESENDS };
+    assert.equal(run(atCap, { type: 'otp_sent', to: A, match: null }), 'refused:too_many_messages');
+    assert.equal(run(atCap, { type: 'otp_sent', to: B, match: 'new' }), 'refused:too_many_messages');
+    assert.equal(run({ ...atCap, otp_resends: OTP_MAX_RESENDS - 1 }, { type: 'otp_sent', to: B, match: 'new' }), 'otp_sent');
+    const first = decide(facts({ state: 'awaiting_possession' }), { type: 'otp_sent', to: B, match: 'new' });
+    assert.ok(first.ok && first.changes.otp_resends === undefined, 'the first message is free, to any number');
+    const linkCap = { state: 'link_sent' as const, possession_type: 'desktop' as const, link_resends: 3 };
+    assert.equal(run(linkCap, { type: 'link_sent', to: B, match: null }), 'refused:too_many_messages');
+  });
+
+  it('wrong codes count; the last try fails the session; an expired code changes nothing', () => {
+    assert.equal(run({ state: 'otp_sent', proof_to: A }, { type: 'otp_checked', result: 'wrong' }), 'failed');
+    assert.equal(run({ state: 'otp_sent', proof_to: A, allow_otp_retry: 1 }, { type: 'otp_checked', result: 'wrong' }), 'otp_sent');
+    assert.equal(run({ state: 'otp_sent', proof_to: A, allow_otp_retry: 1, otp_attempts: 3 }, { type: 'otp_checked', result: 'wrong' }), 'failed');
+    const expired = decide(facts({ state: 'otp_sent', proof_to: A }), { type: 'otp_checked', result: 'expired' });
+    assert.ok(expired.ok);
+    assert.deepEqual(expired.changes, { state: 'otp_sent' });
   });
 
   it('refuses steps out of order', () => {
-    assert.equal(transition(facts({}), { type: 'possession_proven' }), null, 'no possession before a check started');
-    assert.equal(transition(facts({ possession_type: 'desktop' }), { type: 'device_checked', match: 'new' }), null, 'desktop ignores keys');
-    assert.equal(transition(facts({ possession_type: 'desktop' }), { type: 'otp_sent' }), null);
-    assert.equal(transition(facts({}), { type: 'link_sent' }), null, 'no Instant Link on mobile');
-    assert.equal(transition(facts({ possession_type: 'none' }), { type: 'mobile_auth_started' }), null);
-    assert.equal(transition(facts({ state: 'awaiting_possession' }), { type: 'device_checked', match: 'new' }), null, 'one device step');
-    assert.equal(transition(facts({ state: 'created' }), { type: 'bound' }), null, 'bind only after possession_required');
-    assert.equal(transition(facts({ state: 'otp_sent' }), { type: 'mobile_auth_failed' }), null);
+    assert.equal(run({}, { type: 'mobile_auth_passed' }), 'refused:not_allowed', 'no possession before a check started');
+    assert.equal(run({ possession_type: 'desktop' }, { type: 'device_checked', match: 'new' }), 'refused:not_allowed');
+    assert.equal(run({ possession_type: 'desktop' }, { type: 'otp_sent', to: A, match: null }), 'refused:not_allowed');
+    assert.equal(run({}, { type: 'link_sent', to: A, match: null }), 'refused:not_allowed', 'no Instant Link on mobile');
+    assert.equal(run({ possession_type: 'none' }, { type: 'mobile_auth_started' }), 'refused:not_allowed');
+    assert.equal(run({ state: 'awaiting_possession' }, { type: 'device_checked', match: 'new' }), 'refused:not_allowed');
+    assert.equal(run({}, { type: 'bound', phone: A }), 'refused:not_allowed', 'bind only after possession_required');
+    assert.equal(run({ state: 'otp_sent' }, { type: 'mobile_auth_failed' }), 'refused:not_allowed');
+    assert.equal(run({ state: 'awaiting_possession' }, { type: 'short_term_user' }), 'refused:not_allowed');
   });
 
   it('terminal states accept nothing, not even expiry', () => {
+    const events: SessionEvent[] = [
+      { type: 'expired' },
+      { type: 'client_failed' },
+      { type: 'bound', phone: A },
+      { type: 'otp_sent', to: A, match: null },
+      { type: 'otp_checked', result: 'correct' },
+      { type: 'link_opened' },
+    ];
     for (const state of ['succeeded', 'failed'] as const) {
-      for (const type of ['expired', 'failed', 'bound', 'otp_sent', 'possession_proven'] as const) {
-        assert.equal(transition(facts({ state }), { type } as never), null, `${state} + ${type}`);
-      }
+      for (const event of events) assert.equal(run({ state, proof_to: A }, event), 'refused:not_allowed', `${state} + ${event.type}`);
     }
   });
 
-  it('a bind after possession_required succeeds and binds', () => {
-    assert.deepEqual(transition(facts({ state: 'possession_required', possession_type: 'none' }), { type: 'bound' }), {
-      state: 'succeeded',
-      bindDevice: true,
-    });
+  it('a bind after possession_required succeeds and binds, only for the session number', () => {
+    const required = { state: 'possession_required' as const, possession_type: 'none' as const };
+    assert.equal(run(required, { type: 'bound', phone: A }), 'succeeded+bind');
+    assert.equal(run(required, { type: 'bound', phone: B }), 'refused:other_number');
+  });
+
+  it('sandbox short-term users: mobile and desktop succeed, customer-supplied needs the bind', () => {
+    assert.equal(run({}, { type: 'short_term_user' }), 'succeeded');
+    assert.equal(run({ possession_type: 'desktop' }, { type: 'short_term_user' }), 'succeeded');
+    assert.equal(run({ possession_type: 'none' }, { type: 'short_term_user' }), 'possession_required');
   });
 
   it('effectiveState: expiry of the session and of an unopened Instant Link', () => {

@@ -32,17 +32,21 @@ import { registerDevice, skipDeviceStep, verifyDevice } from '../../possession/d
 import { startInstantLink } from '../../possession/instant-link-step.js';
 import { finishMobileAuth, mobileAuthFailed, startMobileAuth } from '../../possession/mobile-auth-step.js';
 import { finishOtp, otpFailed, startOtp } from '../../possession/otp-step.js';
-import { findDevice, revokeDevice } from '../../store/devices-repo.js';
-import { maskPhone } from '../../lib/phone.js';
+import { unregisterDevice, type SignedRequest } from '../../flows/device-unregister.js';
 import { apiError } from '../api-error.js';
 import { authenticateAuthToken } from '../auth-token-hook.js';
 
 const replies = { 200: ClientEnvelopeSchema, 400: ErrorBodySchema, 401: ErrorBodySchema };
 
+/** What request signing v3 covers: the path, the query and the exact body bytes. */
+function signedRequest(request: FastifyRequest): SignedRequest {
+  const [path, query = ''] = request.url.split('?') as [string, string?];
+  return { headers: request.headers, path, query, rawBody: request.rawBody ?? '' };
+}
+
 /** Signed calls whose headers are present must carry a valid signature. */
 async function requireValidSignatureIfPresent(deps: Deps, request: FastifyRequest): Promise<void> {
-  const [path, query = ''] = request.url.split('?') as [string, string?];
-  const check = await checkRequestSignature(deps, { headers: request.headers, path, query, rawBody: request.rawBody ?? '' });
+  const check = await checkRequestSignature(deps, signedRequest(request));
   if (check.kind === 'invalid') throw apiError('UNAUTHORIZED', `request signature refused: ${check.reason}`);
 }
 
@@ -127,20 +131,8 @@ export const clientApiRoutes = (deps: Deps): FastifyPluginAsyncTypebox =>
       '/v1/client/device/unregister',
       { schema: { body: DeviceIdRequestSchema, response: replies } },
       async (request) => {
-        const device = await findDevice(deps.db.kysely, request.body.deviceId);
-        // An unknown or revoked key: nothing to do on the server; the browser may wipe its copy.
-        if (!device || device.revoked_at !== null) return { next: Step.END };
-        const [path, query = ''] = request.url.split('?') as [string, string?];
-        const check = await checkRequestSignature(
-          deps,
-          { headers: request.headers, path, query, rawBody: request.rawBody ?? '' },
-          device.id,
-        );
-        if (check.kind !== 'valid') {
-          throw apiError('UNAUTHORIZED', check.kind === 'absent' ? 'this call must be signed by the device key' : `request signature refused: ${check.reason}`);
-        }
-        await revokeDevice(deps.db.kysely, device.id, device.client_id, deps.clock.now());
-        request.log.info({ deviceId: device.id, phone: maskPhone(device.phone_e164) }, 'device unregistered by its key');
+        // An unknown or revoked key ends quietly too: the browser may wipe its copy.
+        await unregisterDevice(deps, request.body.deviceId, signedRequest(request));
         return { next: Step.END };
       },
     );
