@@ -39,7 +39,7 @@ describe('mobile web', { skip }, () => {
     await withArtifacts(t.name, async (artifacts) => {
       const page = await openApp(await mobileContext(), artifacts, `${env.app.url}/app.html`, 'phone');
       const calls = recordClientCalls(page, env.server.url);
-      page.evaluate((phoneNumber) => (window as any).startFlow({ possessionType: 'mobile', phoneNumber }), MOBILE_AUTH_NUMBER);
+      await page.evaluate((phoneNumber) => (window as any).startFlow({ possessionType: 'mobile', phoneNumber }), MOBILE_AUTH_NUMBER);
       assert.deepEqual(await flowResult(page), { state: 'resolved' });
 
       const session = env.app.last();
@@ -121,7 +121,7 @@ describe('mobile web', { skip }, () => {
     await withArtifacts(t.name, async (artifacts) => {
       const page = await openApp(await mobileContext(), artifacts, `${env.app.url}/app.html`, 'phone');
       const calls = recordClientCalls(page, env.server.url);
-      page.evaluate((phoneNumber) => (window as any).startFlow({ possessionType: 'mobile', phoneNumber, allowOTPRetry: true }), OTP_NUMBER);
+      await page.evaluate((phoneNumber) => (window as any).startFlow({ possessionType: 'mobile', phoneNumber, allowOTPRetry: true }), OTP_NUMBER);
 
       // Mobile Auth is refused by the carrier → reported → the server sends the flow to OTP.
       const firstCode = codeFrom(await waitForSms(env.server, OTP_NUMBER, 0));
