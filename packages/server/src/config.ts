@@ -21,6 +21,11 @@ export interface Config {
   instantLinkTtlSeconds: number;
   /** E.164 numbers the sandbox carrier recognises for Mobile Auth. */
   mobileAuthNumbers: string[];
+  /**
+   * The number the sandbox carrier reports as the browser's line when a session starts without a
+   * number (Mobile Auth number discovery); null: no discovery, the person types the number.
+   */
+  mobileAuthLine: string | null;
   /** PEM of the ES256 authToken signing key; null means "generate and keep one in the database". */
   signingKeyPem: string | null;
   /** PEM keys authTokens may also be signed with (verification only), for rotating the signing key across instances. */
@@ -87,6 +92,9 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
       if (!e164) throw new ConfigError(`HANDSET_MOBILE_AUTH_NUMBERS: "${n}" is not a phone number`);
       return e164;
     });
+  const lineInput = env.HANDSET_MOBILE_AUTH_LINE?.trim() || null;
+  const mobileAuthLine = lineInput === null ? null : normalizePhone(lineInput);
+  if (lineInput !== null && !mobileAuthLine) throw new ConfigError(`HANDSET_MOBILE_AUTH_LINE: "${lineInput}" is not a phone number`);
   const publicHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   const config: Config = {
     port,
@@ -98,6 +106,7 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     outcomeRetentionSeconds: int('HANDSET_OUTCOME_RETENTION_SECONDS', env.HANDSET_OUTCOME_RETENTION_SECONDS, OUTCOME_RETENTION_SECONDS, 60),
     instantLinkTtlSeconds: int('HANDSET_INSTANT_LINK_TTL_SECONDS', env.HANDSET_INSTANT_LINK_TTL_SECONDS, INSTANT_LINK_TTL_SECONDS, 30),
     mobileAuthNumbers: numbers,
+    mobileAuthLine,
     signingKeyPem: env.HANDSET_SIGNING_KEY?.trim() || null,
     acceptedSigningKeysPem: env.HANDSET_SIGNING_KEYS_ACCEPTED?.trim() || null,
     rateLimitPerSecond: int('HANDSET_RATE_LIMIT_PER_SECOND', env.HANDSET_RATE_LIMIT_PER_SECOND, 25),

@@ -116,7 +116,7 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
     rateLimiter,
     groupCommit: new GroupCommit(db.kysely),
     sms: new OutboxSmsSender({ clock, random, log }),
-    carrier: new SandboxCarrier(() => config.publicUrl, numbers, carrierSecret(signingKey)),
+    carrier: new SandboxCarrier(() => config.publicUrl, numbers, carrierSecret(signingKey), config.mobileAuthLine),
     signingKey,
     authTokens: new AuthTokenVerifier(signingKey, acceptedKeys),
     accessTokens: new AccessTokens({ db: db.kysely, clock, random }),

@@ -76,6 +76,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const config: Config = {
     ...base,
     mobileAuthNumbers: options.mobileAuthNumbers ?? [],
+    mobileAuthLine: null,
     rateLimitPerSecond: options.rateLimitPerSecond ?? 0,
     logLevel: process.env.HANDSET_TEST_LOG_LEVEL ?? 'silent',
     ...options.config,

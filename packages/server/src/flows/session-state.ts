@@ -26,10 +26,15 @@ export type { SessionState };
 export type SessionEvent =
   /** Sandbox short-term test users pass possession without the browser (server-api.md §11). */
   | { type: 'short_term_user' }
-  | { type: 'device_checked'; match: DeviceMatch }
+  /**
+   * The device step is over: `match` compares the key's number with the session's. A session
+   * without a number takes the number of a verified key bound to one (`keyNumber`, match).
+   */
+  | { type: 'device_checked'; match: DeviceMatch; keyNumber?: string }
   | { type: 'mobile_auth_started' }
   | { type: 'mobile_auth_failed' }
-  | { type: 'mobile_auth_passed' }
+  /** The carrier vouched for `phone` (a session without a number discovers it so; `match` for it). */
+  | { type: 'mobile_auth_passed'; phone: string; match: DeviceMatch | null }
   /** A code is about to be sent to `to` (the session's number, or a newly typed one with its key `match`). */
   | { type: 'otp_sent'; to: string; match: DeviceMatch | null }
   /** The code entered was checked: right, wrong, or past its lifetime. */
@@ -140,18 +145,25 @@ export function decide(session: SessionFacts, event: SessionEvent): Decision {
       return type === 'none' ? go('possession_required') : go('succeeded');
     case 'device_checked':
       if (state !== 'created' || type === 'desktop') return refuse();
-      return afterDeviceCheck(type, event.match);
+      return afterDeviceCheck(session, event);
     case 'mobile_auth_started':
-      if (type !== 'mobile' || !['created', 'awaiting_possession', 'mobile_auth'].includes(state) || !session.phone_e164) {
-        return refuse();
-      }
+      if (type !== 'mobile' || !['created', 'awaiting_possession', 'mobile_auth'].includes(state)) return refuse();
+      // Without a number the carrier discovers it: the proof is for whatever line it vouches for.
       return go('mobile_auth', { proof_to: session.phone_e164, mobile_auth_confirmed: 0 });
     case 'mobile_auth_failed':
       if (type !== 'mobile' || state !== 'mobile_auth') return refuse();
       return go('awaiting_possession', { proof_to: null, mobile_auth_token: null });
-    case 'mobile_auth_passed':
-      if (type !== 'mobile' || state !== 'mobile_auth' || !proofIsForCurrentNumber(session)) return refuse();
-      return afterPossession(session, { mobile_auth_token: null, proof_to: null });
+    case 'mobile_auth_passed': {
+      if (type !== 'mobile' || state !== 'mobile_auth') return refuse();
+      const done = { mobile_auth_token: null, proof_to: null };
+      if (session.phone_e164 === null && session.proof_to === null) {
+        // Number discovery: the carrier's answer is the proof and names the number.
+        const discovered = { ...session, phone_e164: event.phone, device_match: event.match };
+        return afterPossession(discovered, { ...done, phone_e164: event.phone, device_match: event.match });
+      }
+      if (event.phone !== session.phone_e164 || !proofIsForCurrentNumber(session)) return refuse();
+      return afterPossession(session, done);
+    }
     case 'otp_sent':
       if (type !== 'mobile' || !['created', 'awaiting_possession', 'mobile_auth', 'otp_sent'].includes(state)) return refuse();
       return messageSent(session, event, 'otp_resends', OTP_MAX_RESENDS, 'otp_sent');
@@ -168,6 +180,7 @@ export function decide(session: SessionFacts, event: SessionEvent): Decision {
       return type === 'mobile' && ['created', 'awaiting_possession', 'mobile_auth', 'otp_sent'].includes(state) ? fail() : refuse();
     case 'bound':
       if (state !== 'possession_required') return refuse();
+      if (session.phone_e164 === null) return go('succeeded', { phone_e164: event.phone, failure_reason: null }, true);
       if (event.phone !== session.phone_e164) return refuse('other_number');
       return go('succeeded', { failure_reason: null }, true);
   }
@@ -178,9 +191,16 @@ function proofIsForCurrentNumber(session: SessionFacts): boolean {
   return session.proof_to !== null && session.proof_to === session.phone_e164;
 }
 
-function afterDeviceCheck(type: 'mobile' | 'none', match: DeviceMatch): Decision {
-  const changes = { device_match: match };
-  if (match === 'match') return go('succeeded', changes);
+function afterDeviceCheck(session: SessionFacts, event: { match: DeviceMatch; keyNumber?: string }): Decision {
+  const { match, keyNumber } = event;
+  const type = session.possession_type as 'mobile' | 'none';
+  const changes: Partial<MachineFields> = { device_match: match };
+  if (match === 'match') {
+    // (b) of the invariant: a key bound to N verified. Without a number, the session takes N.
+    if (keyNumber === undefined || (session.phone_e164 !== null && keyNumber !== session.phone_e164)) return refuse();
+    if (session.phone_e164 === null) changes.phone_e164 = keyNumber;
+    return go('succeeded', changes);
+  }
   if (type === 'mobile') return go('awaiting_possession', changes);
   // Customer-supplied possession: the integrator proves possession and then binds.
   const reason = match === 'mismatch' ? FailureReason.PHONE_KEY_MISMATCH : FailureReason.POSSESSION_INCOMPLETE;

@@ -12,6 +12,8 @@ export async function settle(deps: Deps, ctx: StepContext, decision: Decision): 
   if (!decision.ok || decision.state !== 'succeeded') return;
   const session = ctx.session;
   if (session.phone_e164) {
+    // A number the session learnt from a key or the carrier is reported in E.164.
+    if (!session.phone_display) ctx.stage({ phone_display: session.phone_e164 });
     const proveId = await ensureIdentity(ctx.trx, session.client_id, session.phone_e164, () => deps.random.uuid(), ctx.now);
     ctx.stage({ prove_id: proveId });
   }

@@ -68,34 +68,42 @@ function checkFinalTargetUrl(request: UnifyRequest): void {
   }
 }
 
-/** The authenticators offered to the browser, by flow (client-protocol.md §1.3). */
-function tokenShape(type: UnifyRequest['possessionType']): { next: AuthTokenClaims['auth']['next']; subs: AuthTokenSubs } {
-  if (type === 'desktop') return { next: Step.MOBILE_INSTANTLINK, subs: { mob: { auths: { inln: { mnp: true } } } } };
+/**
+ * The authenticators offered to the browser, by flow (client-protocol.md §1.3). `mnp` says the
+ * platform has the number; without it the SDK asks the person for one (`phoneNumberNeeded`).
+ */
+function tokenShape(
+  type: UnifyRequest['possessionType'],
+  hasNumber: boolean,
+): { next: AuthTokenClaims['auth']['next']; subs: AuthTokenSubs } {
+  if (type === 'desktop') return { next: Step.MOBILE_INSTANTLINK, subs: { mob: { auths: { inln: { mnp: hasNumber } } } } };
   if (type === 'none') return { next: Step.DEVICE_PASSIVE, subs: { dev: { auths: { pasv: {} } } } };
   return {
     next: Step.DEVICE_PASSIVE,
-    subs: { dev: { auths: { pasv: {} } }, mob: { auths: { inst: {}, otp: { mnp: true } } } },
+    subs: { dev: { auths: { pasv: {} } }, mob: { auths: { inst: {}, otp: { mnp: hasNumber } } } },
   };
+}
+
+/**
+ * The number a session starts with: the integrator's `phoneNumber`, else the number of its
+ * `proveId` (this client's identities only), else none — the key, the carrier or the person
+ * supplies it later (docs/identification-modes.md).
+ */
+async function startingNumber(deps: Deps, clientId: string, request: UnifyRequest): Promise<{ phone: string; display: string } | null> {
+  if (request.phoneNumber !== undefined) return { phone: requirePhone(request.phoneNumber), display: request.phoneNumber };
+  if (request.proveId === undefined) return null;
+  const identity = await findIdentityByProveId(deps.db.kysely, clientId, request.proveId);
+  if (!identity) throw domainError('invalid_request', "field 'proveId' is unknown");
+  return { phone: identity.phone_e164, display: identity.phone_e164 };
 }
 
 export async function startUnify(deps: Deps, clientId: string, request: UnifyRequest): Promise<UnifyResponse> {
   checkFinalTargetUrl(request);
   checkTemplates(request);
-  let phone: string | null = null;
-  let display: string | null = null;
-  if (request.phoneNumber !== undefined) {
-    phone = requirePhone(request.phoneNumber);
-    display = request.phoneNumber;
-  } else if (request.proveId !== undefined) {
-    const identity = await findIdentityByProveId(deps.db.kysely, clientId, request.proveId);
-    if (!identity) throw domainError('invalid_request', "field 'phoneNumber' is missing and field 'proveId' is unknown");
-    phone = identity.phone_e164;
-    display = identity.phone_e164;
-  } else {
-    throw domainError('invalid_request', "field 'phoneNumber' is missing");
-  }
-  const sandboxUser = deps.config.sandbox ? SANDBOX_USERS.get(phone) : undefined;
-  if (deps.config.sandbox && !sandboxUser) {
+  const number = await startingNumber(deps, clientId, request);
+  const phone = number?.phone ?? null;
+  const sandboxUser = deps.config.sandbox && phone ? SANDBOX_USERS.get(phone) : undefined;
+  if (deps.config.sandbox && phone && !sandboxUser) {
     throw domainError('not_a_sandbox_user', 'sandbox mode accepts only the documented test users');
   }
   const namespace = await clientNamespace(deps, clientId);
@@ -115,7 +123,7 @@ export async function startUnify(deps: Deps, clientId: string, request: UnifyReq
     state: 'created',
     possession_type: request.possessionType,
     phone_e164: phone,
-    phone_display: display,
+    phone_display: number?.display ?? null,
     prove_id: null,
     challenge,
     final_target_url: request.finalTargetUrl ?? null,
@@ -145,7 +153,7 @@ export async function startUnify(deps: Deps, clientId: string, request: UnifyReq
     ended_at: null,
     purge_at: expiresAt + deps.config.outcomeRetentionSeconds * 1000,
   };
-  if (sandboxUser?.group === 'short_term') {
+  if (sandboxUser?.group === 'short_term' && phone) {
     // Sandbox short-term users pass possession without the browser: the same machine decides.
     const decision = decide(row, { type: 'short_term_user' });
     if (decision.ok) Object.assign(row, decision.changes);
@@ -154,7 +162,7 @@ export async function startUnify(deps: Deps, clientId: string, request: UnifyReq
       row.prove_id = await ensureIdentity(deps.db.kysely, clientId, phone, () => random.uuid(), now);
     }
   }
-  const shape = tokenShape(request.possessionType);
+  const shape = tokenShape(request.possessionType, phone !== null);
   const claims: AuthTokenClaims = {
     rid: correlationId.slice(0, 8),
     iat: Math.floor(now / 1000),
@@ -207,6 +215,7 @@ export async function unifyBind(deps: Deps, clientId: string, request: UnifyBind
     { column: 'correlation_id', value: request.correlationId },
     async (ctx) => {
       if (ctx.session.client_id !== clientId) throw unknownCorrelation();
+      if (ctx.session.phone_e164 === null) ctx.stage({ phone_display: request.phoneNumber });
       const decision = await applyAndSettle(deps, ctx, { type: 'bound', phone });
       if (!decision.ok && decision.refusal === 'other_number') {
         throw domainError('invalid_request', "field 'phoneNumber' does not match the number of this session");

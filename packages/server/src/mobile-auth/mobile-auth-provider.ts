@@ -19,6 +19,11 @@ export interface MobileAuthProvider {
   vfpFor(token: string): string;
   /** Whether a vfp returned by the browser is the one issued for the token. */
   verify(token: string, vfp: string): boolean;
+  /**
+   * The number of the line the browser is on, for a session that has none yet (number
+   * discovery; a real operator adapter asks CAMARA's device-phone-number), or null.
+   */
+  discoverNumber(): string | null;
 }
 
 /** The sandbox carrier served at `/v1/sandbox/carrier/:token`. */
@@ -26,10 +31,16 @@ export class SandboxCarrier implements MobileAuthProvider {
   readonly #numbers: ReadonlySet<string>;
   readonly #publicUrl: () => string;
   readonly #secret: string;
-  constructor(publicUrl: () => string, numbers: Iterable<string>, secret: string) {
+  readonly #line: string | null;
+  /** `line`: the number every browser's line has for number discovery (it is recognised too). */
+  constructor(publicUrl: () => string, numbers: Iterable<string>, secret: string, line: string | null = null) {
     this.#publicUrl = publicUrl;
-    this.#numbers = new Set(numbers);
+    this.#numbers = new Set(line ? [...numbers, line] : numbers);
     this.#secret = secret;
+    this.#line = line;
+  }
+  discoverNumber(): string | null {
+    return this.#line;
   }
   redirectUrl(token: string): string {
     return `${this.#publicUrl()}/v1/sandbox/carrier/${token}`;

@@ -28,9 +28,15 @@ function afterDeviceStep(ctx: StepContext): string {
   return Step.MOBILE_INSTANT;
 }
 
-async function applyDeviceCheck(deps: Deps, ctx: StepContext, match: DeviceMatch, deviceId: string | null): Promise<void> {
+async function applyDeviceCheck(
+  deps: Deps,
+  ctx: StepContext,
+  match: DeviceMatch,
+  deviceId: string | null,
+  keyNumber?: string,
+): Promise<void> {
   ctx.stage({ device_id: deviceId });
-  await applyAndSettle(deps, ctx, { type: 'device_checked', match });
+  await applyAndSettle(deps, ctx, keyNumber === undefined ? { type: 'device_checked', match } : { type: 'device_checked', match, keyNumber });
 }
 
 /** A device step may run only while the state machine would take its outcome. */
@@ -91,10 +97,12 @@ export async function verifyDevice(deps: Deps, authId: string, body: VerifyReque
         await applyDeviceCheck(deps, ctx, 'none', null);
         return failure(ClientErrorCode.AUTHENTICATION_FAILURE, 'the device signature does not verify', afterDeviceStep(ctx));
       }
+      const sessionPhone = ctx.session.phone_e164;
+      const keyNumber = device.phone_e164;
       const match: DeviceMatch =
-        device.phone_e164 === null ? 'new' : device.phone_e164 === ctx.session.phone_e164 ? 'match' : 'mismatch';
+        keyNumber === null ? 'new' : sessionPhone === null || keyNumber === sessionPhone ? 'match' : 'mismatch';
       await updateDevice(ctx.trx, device.id, { last_used_at: ctx.now });
-      await applyDeviceCheck(deps, ctx, match, device.id);
+      await applyDeviceCheck(deps, ctx, match, device.id, keyNumber ?? undefined);
       return next(afterDeviceStep(ctx));
     },
     sessionGone,

@@ -9,6 +9,7 @@ import { byAuthId, runSessionStep, type StepContext } from '../flows/session-tx.
 import { randomToken } from '../ports/random.js';
 import { failure, next, sessionGone, stepNotAllowed } from './envelope.js';
 import { applyAndSettle } from '../flows/settle.js';
+import { deviceMatchFor } from './change-number.js';
 
 export async function startMobileAuth(deps: Deps, authId: string, _body: MobileAuthStartRequest): Promise<ClientEnvelope> {
   return runSessionStep(
@@ -24,13 +25,19 @@ export async function startMobileAuth(deps: Deps, authId: string, _body: MobileA
   );
 }
 
-/** True when the carrier vouched for the session's number with this Mobile Auth attempt. */
-function carrierVouched(deps: Deps, ctx: StepContext, vfp: string): boolean {
-  const { mobile_auth_token: token, mobile_auth_confirmed: confirmed, phone_e164: phone } = ctx.session;
-  if (!token) return false;
+/** The number the carrier answers for: the session's, or (without one) the line it discovers. */
+function carrierNumber(deps: Deps, ctx: StepContext): string | null {
+  return ctx.session.phone_e164 ?? deps.carrier.discoverNumber();
+}
+
+/** The number the carrier vouched for with this Mobile Auth attempt, or null. */
+function carrierVouched(deps: Deps, ctx: StepContext, vfp: string): string | null {
+  const { mobile_auth_token: token, mobile_auth_confirmed: confirmed } = ctx.session;
+  const phone = carrierNumber(deps, ctx);
+  if (!token || !phone || !deps.carrier.recognises(phone)) return null;
   // The pixel implementation sends an empty vfp: the carrier endpoint has already confirmed the session.
-  if (vfp === '') return confirmed === 1;
-  return deps.carrier.recognises(phone) && deps.carrier.verify(token, vfp);
+  const passed = vfp === '' ? confirmed === 1 : deps.carrier.verify(token, vfp);
+  return passed ? phone : null;
 }
 
 export async function finishMobileAuth(deps: Deps, authId: string, vfp: string): Promise<ClientEnvelope> {
@@ -38,8 +45,10 @@ export async function finishMobileAuth(deps: Deps, authId: string, vfp: string):
     deps,
     byAuthId(authId),
     async (ctx) => {
-      if (carrierVouched(deps, ctx, vfp)) {
-        const decision = await applyAndSettle(deps, ctx, { type: 'mobile_auth_passed' });
+      const phone = carrierVouched(deps, ctx, vfp);
+      if (phone) {
+        const match = await deviceMatchFor(ctx, phone);
+        const decision = await applyAndSettle(deps, ctx, { type: 'mobile_auth_passed', phone, match });
         if (decision.ok) return next(Step.DONE);
       }
       if (!ctx.apply({ type: 'mobile_auth_failed' }).ok) return stepNotAllowed(ctx.session, 'Mobile Auth finish');
@@ -73,7 +82,8 @@ export async function answerCarrier(deps: Deps, token: string, fetchMode: boolea
     { column: 'mobile_auth_token', value: token },
     async (ctx): Promise<CarrierAnswer> => {
       // The carrier vouches only for a session whose Mobile Auth may still pass, for its own number.
-      if (!ctx.permits({ type: 'mobile_auth_passed' }) || !deps.carrier.recognises(ctx.session.phone_e164)) {
+      const phone = carrierNumber(deps, ctx);
+      if (!phone || !deps.carrier.recognises(phone) || !ctx.permits({ type: 'mobile_auth_passed', phone, match: null })) {
         return { kind: 'refused' };
       }
       if (fetchMode) return { kind: 'vfp', vfp: deps.carrier.vfpFor(token) };

@@ -27,7 +27,6 @@ const cases: Case[] = [
   { name: 'unify without possessionType', path: '/v3/unify', body: { phoneNumber: PHONE, clientRequestId: 'r' }, status: 400, code: 8001, message: /field 'possessionType' is missing/ },
   { name: 'unify without clientRequestId', path: '/v3/unify', body: { possessionType: 'mobile', phoneNumber: PHONE }, status: 400, code: 8001, message: /'clientRequestId' is missing/ },
   { name: 'unify with an unknown possessionType', path: '/v3/unify', body: { ...base, possessionType: 'tablet' }, status: 400, code: 8001, message: /'possessionType'/ },
-  { name: 'unify without phoneNumber or proveId', path: '/v3/unify', body: { possessionType: 'mobile', clientRequestId: 'r' }, status: 400, code: 8001, message: /'phoneNumber' is missing/ },
   { name: 'unify with an unknown proveId and no phone', path: '/v3/unify', body: { possessionType: 'mobile', clientRequestId: 'r', proveId: 'nope' }, status: 400, code: 8001, message: /'proveId' is unknown/ },
   { name: 'unify with letters that cannot be a phone', path: '/v3/unify', body: { ...base, phoneNumber: 'abcdefgh' }, status: 400, code: 8001, message: /'phoneNumber' is not a possible phone number/ },
   { name: 'unify with a forbidden character in phoneNumber', path: '/v3/unify', body: { ...base, phoneNumber: '202-555-0131' }, status: 400, code: 8001, message: /'phoneNumber' contains characters/ },

@@ -39,14 +39,16 @@ function eventVariants(): SessionEvent[] {
     { type: 'short_term_user' },
     { type: 'mobile_auth_started' },
     { type: 'mobile_auth_failed' },
-    { type: 'mobile_auth_passed' },
     { type: 'link_opened' },
     { type: 'client_failed' },
     { type: 'expired' },
     { type: 'bound', phone: A },
     { type: 'bound', phone: B },
   ];
-  for (const match of MATCHES) events.push({ type: 'device_checked', match });
+  for (const match of MATCHES) {
+    events.push({ type: 'device_checked', match }, { type: 'device_checked', match, keyNumber: A }, { type: 'device_checked', match, keyNumber: B });
+    for (const phone of [A, B]) events.push({ type: 'mobile_auth_passed', phone, match });
+  }
   for (const result of ['correct', 'wrong', 'expired'] as const) events.push({ type: 'otp_checked', result });
   for (const to of [A, B]) {
     for (const match of [null, ...MATCHES]) {

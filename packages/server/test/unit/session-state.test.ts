@@ -31,7 +31,7 @@ const run = (f: Partial<SessionFacts>, e: SessionEvent): string => outcome(decid
 
 describe('session state machine', () => {
   it('mobile: a matching key succeeds at once; a new or mismatched key waits for possession', () => {
-    assert.equal(run({}, { type: 'device_checked', match: 'match' }), 'succeeded');
+    assert.equal(run({}, { type: 'device_checked', match: 'match', keyNumber: A }), 'succeeded');
     assert.equal(run({}, { type: 'device_checked', match: 'new' }), 'awaiting_possession');
     assert.equal(run({}, { type: 'device_checked', match: 'mismatch' }), 'awaiting_possession');
   });
@@ -44,15 +44,15 @@ describe('session state machine', () => {
     };
     assert.equal(reason('new'), '9100');
     assert.equal(reason('mismatch'), '9101');
-    assert.equal(run(none, { type: 'device_checked', match: 'match' }), 'succeeded');
+    assert.equal(run(none, { type: 'device_checked', match: 'match', keyNumber: A }), 'succeeded');
   });
 
   it('possession proven: binds a new key, rebinds only when asked, else requires a rebind', () => {
     const ma = (over: Partial<SessionFacts>) => ({ state: 'mobile_auth' as const, proof_to: A, ...over });
-    assert.equal(run(ma({ device_match: 'new' }), { type: 'mobile_auth_passed' }), 'succeeded+bind');
-    assert.equal(run(ma({ device_match: 'mismatch', rebind: 1 }), { type: 'mobile_auth_passed' }), 'succeeded+bind');
-    assert.equal(run(ma({ device_match: 'mismatch' }), { type: 'mobile_auth_passed' }), 'possession_required');
-    assert.equal(run(ma({ device_match: 'none' }), { type: 'mobile_auth_passed' }), 'succeeded');
+    assert.equal(run(ma({ device_match: 'new' }), { type: 'mobile_auth_passed', phone: A, match: null }), 'succeeded+bind');
+    assert.equal(run(ma({ device_match: 'mismatch', rebind: 1 }), { type: 'mobile_auth_passed', phone: A, match: null }), 'succeeded+bind');
+    assert.equal(run(ma({ device_match: 'mismatch' }), { type: 'mobile_auth_passed', phone: A, match: null }), 'possession_required');
+    assert.equal(run(ma({ device_match: 'none' }), { type: 'mobile_auth_passed', phone: A, match: null }), 'succeeded');
     assert.equal(run({ state: 'link_sent', possession_type: 'desktop', proof_to: A }, { type: 'link_opened' }), 'succeeded');
   });
 
@@ -61,7 +61,7 @@ describe('session state machine', () => {
     assert.equal(run({ state: 'otp_sent', proof_to: null }, { type: 'otp_checked', result: 'correct' }), 'failed');
     assert.equal(run({ state: 'otp_sent', proof_to: A }, { type: 'otp_checked', result: 'correct' }), 'succeeded');
     assert.equal(run({ state: 'link_sent', possession_type: 'desktop', proof_to: B }, { type: 'link_opened' }), 'refused:not_allowed');
-    assert.equal(run({ state: 'mobile_auth', proof_to: B }, { type: 'mobile_auth_passed' }), 'refused:not_allowed');
+    assert.equal(run({ state: 'mobile_auth', proof_to: B }, { type: 'mobile_auth_passed', phone: A, match: null }), 'refused:not_allowed');
   });
 
   it('a change of number takes the number, clears every earlier proof and binds the new proof to it', () => {
@@ -102,7 +102,7 @@ describe('session state machine', () => {
   });
 
   it('refuses steps out of order', () => {
-    assert.equal(run({}, { type: 'mobile_auth_passed' }), 'refused:not_allowed', 'no possession before a check started');
+    assert.equal(run({}, { type: 'mobile_auth_passed', phone: A, match: null }), 'refused:not_allowed', 'no possession before a check started');
     assert.equal(run({ possession_type: 'desktop' }, { type: 'device_checked', match: 'new' }), 'refused:not_allowed');
     assert.equal(run({ possession_type: 'desktop' }, { type: 'otp_sent', to: A, match: null }), 'refused:not_allowed');
     assert.equal(run({}, { type: 'link_sent', to: A, match: null }), 'refused:not_allowed', 'no Instant Link on mobile');
@@ -137,6 +137,21 @@ describe('session state machine', () => {
     assert.equal(run({}, { type: 'short_term_user' }), 'succeeded');
     assert.equal(run({ possession_type: 'desktop' }, { type: 'short_term_user' }), 'succeeded');
     assert.equal(run({ possession_type: 'none' }, { type: 'short_term_user' }), 'possession_required');
+  });
+
+  it('a session without a number takes it only from a verified bound key, the carrier, or the bind', () => {
+    const noNumber = { phone_e164: null, possession_type: 'none' as const };
+    const keyed = decide(facts(noNumber), { type: 'device_checked', match: 'match', keyNumber: B });
+    assert.ok(keyed.ok && keyed.state === 'succeeded' && keyed.changes.phone_e164 === B);
+    assert.equal(run(noNumber, { type: 'device_checked', match: 'match' }), 'refused:not_allowed', 'a match names the key number');
+    assert.equal(run({}, { type: 'device_checked', match: 'match', keyNumber: B }), 'refused:not_allowed', 'a key of another number is no match');
+    assert.equal(run(noNumber, { type: 'device_checked', match: 'new' }), 'possession_required');
+    const bound = decide(facts({ ...noNumber, state: 'possession_required' }), { type: 'bound', phone: B });
+    assert.ok(bound.ok && bound.bindDevice && bound.changes.phone_e164 === B);
+    const discovering = { phone_e164: null, state: 'mobile_auth' as const, device_match: 'new' as const };
+    const found = decide(facts(discovering), { type: 'mobile_auth_passed', phone: B, match: 'new' });
+    assert.ok(found.ok && found.state === 'succeeded' && found.bindDevice && found.changes.phone_e164 === B);
+    assert.equal(run({ state: 'mobile_auth', proof_to: A }, { type: 'mobile_auth_passed', phone: B, match: null }), 'refused:not_allowed');
   });
 
   it('effectiveState: expiry of the session and of an unopened Instant Link', () => {
