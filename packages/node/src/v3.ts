@@ -70,6 +70,10 @@ export class V3 {
    * `POST /v3/unify`: starts a possession session. Send `v3UnifyResponse.authToken` to the
    * browser SDK and keep `correlationId` on the server for the status call.
    *
+   * `phoneNumber` is optional. Without it, send `proveId` from an earlier result, or nothing:
+   * a Prove Key bound to a number then names it, Mobile Auth may discover it, or the browser SDK
+   * asks the person (`phoneNumberNeeded`). See docs/identification-modes.md.
+   *
    * @example
    * ```ts
    * const res = await handset.v3.v3UnifyRequest({
@@ -79,6 +83,12 @@ export class V3 {
    * });
    * session.correlationId = res.v3UnifyResponse.correlationId;
    * return { authToken: res.v3UnifyResponse?.authToken };
+   * ```
+   *
+   * @example
+   * ```ts
+   * // A returning customer, nothing typed: a bound Prove Key answers with its number.
+   * const res = await handset.v3.v3UnifyRequest({ possessionType: 'none', clientRequestId: crypto.randomUUID() });
    * ```
    */
   async v3UnifyRequest(request: V3UnifyRequest, options?: RequestOptions): Promise<V3UnifyRequestResponse> {
