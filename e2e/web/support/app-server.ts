@@ -21,6 +21,10 @@ export interface AppSession {
   authId: string;
   correlationId: string;
   phoneNumber?: string;
+  /** The `/v3/unify` body exactly as the back end sent it. */
+  request: UnifyRequest;
+  /** The authToken's decoded claims (`auth.*`), as the browser SDK reads them. */
+  claims: { auth: Record<string, any> };
   statuses: UnifyResult[];
 }
 
@@ -44,9 +48,8 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
 }
 
-function authIdOf(authToken: string): string {
-  const claims = JSON.parse(Buffer.from(authToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as { auth: { id: string } };
-  return claims.auth.id;
+function claimsOf(authToken: string): { auth: Record<string, any> } {
+  return JSON.parse(Buffer.from(authToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as { auth: Record<string, any> };
 }
 
 function page(name: string): string {
@@ -67,8 +70,9 @@ export async function startAppServer(api: HandsetApi, bundlesDir: string): Promi
       const request = { clientRequestId: `e2e-${++counter}`, ...body } as UnifyRequest;
       const reply = await api.unify(request);
       if (!reply.authToken) throw new Error('unify returned no authToken');
-      const authId = authIdOf(reply.authToken);
-      sessions.set(authId, { authId, correlationId: reply.correlationId, phoneNumber: request.phoneNumber, statuses: [] });
+      const claims = claimsOf(reply.authToken);
+      const authId = String(claims.auth.id);
+      sessions.set(authId, { authId, correlationId: reply.correlationId, phoneNumber: request.phoneNumber, request, claims, statuses: [] });
       return { authToken: reply.authToken };
     }
     const session = sessions.get(String(body.authId));
