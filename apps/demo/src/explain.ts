@@ -8,8 +8,12 @@
 import type { V3UnifyStatusResponse } from '@handset/node';
 import { maskPhone } from './phone.js';
 
-/** The three ways the demo checks a phone number. */
-export type DemoFlow = 'mobile' | 'desktop' | 'customer';
+/**
+ * The ways the demo checks a phone number: the three possession types with a typed number, and
+ * `returning` (customer-supplied, `possessionType: none`, with no number at all: the browser's
+ * Prove Key, if bound, names it).
+ */
+export type DemoFlow = 'mobile' | 'desktop' | 'customer' | 'returning';
 
 /** The demo's own possession check, when one is waiting for its code. */
 export interface CheckView {
@@ -40,6 +44,11 @@ export interface OutcomeView {
   proveId?: string;
   /** Set when the demo started its own possession check (see `possession-check.ts`). */
   check?: CheckView;
+  /**
+   * Set when Handset needs the demo's own check but the flow has no number yet (a returning
+   * customer on a browser whose key is bound to nothing): the page asks the person for it.
+   */
+  numberNeeded?: boolean;
   /** True when starting again with `rebind: true` would move this device's key to the number. */
   canRebind: boolean;
 }
@@ -47,26 +56,29 @@ export interface OutcomeView {
 const KEY_MISMATCH = '9101';
 const POSSESSION_INCOMPLETE = '9100';
 
-function plainReason(code: string, description: string, success: string): string {
+function plainReason(code: string, description: string, success: string, withoutNumber: boolean): string {
   if (code === KEY_MISMATCH) {
     return "This browser's device key is bound to a different phone number, so it cannot vouch for this one until it is rebound.";
   }
   if (code === POSSESSION_INCOMPLETE) {
-    return success === 'possession_required'
-      ? 'This browser has no device key bound to this phone number yet, so Handset cannot vouch for it on its own.'
-      : 'Possession of the phone number was not proven: the code or the link was not completed in time, or too many wrong codes were entered.';
+    if (success !== 'possession_required') {
+      return 'Possession of the phone number was not proven: the code or the link was not completed in time, or too many wrong codes were entered.';
+    }
+    return withoutNumber
+      ? 'This browser has no device key bound to any phone number yet, so Handset cannot tell whose phone this is on its own.'
+      : 'This browser has no device key bound to this phone number yet, so Handset cannot vouch for it on its own.';
   }
   return `Reason ${code}: ${description || 'no description given'}`;
 }
 
-function evaluationView(status: V3UnifyStatusResponse): EvaluationView[] {
+function evaluationView(status: V3UnifyStatusResponse, withoutNumber: boolean): EvaluationView[] {
   return Object.entries(status.evaluation ?? {}).map(([category, entry]) => ({
     category,
     result: entry.result === 'pass' ? 'pass' : 'fail',
     reasons: Object.entries(entry.failureReasons ?? {}).map(([code, description]) => ({
       code,
       description,
-      plain: plainReason(code, description, status.success),
+      plain: plainReason(code, description, status.success, withoutNumber),
     })),
   }));
 }
@@ -86,7 +98,15 @@ function verifiedSentences({ flow, via, rebind }: ExplainContext, number: string
   if (via === 'bind') {
     return [
       `The demo's own check proved you hold ${number}, and Handset bound this browser's device key to it (unify-bind).`,
-      'Next time this browser checks that number, no code is needed.',
+      flow === 'returning'
+        ? 'Next time, "Returning customer" recognises this browser with nothing typed and no code.'
+        : 'Next time this browser checks that number, no code is needed.',
+    ];
+  }
+  if (flow === 'returning') {
+    return [
+      `You typed no number. This browser's device key is bound to ${number}, so Handset recognised the number from the key alone.`,
+      'No code and no text message were needed.',
     ];
   }
   if (flow === 'customer') {
@@ -116,12 +136,13 @@ function verifiedSentences({ flow, via, rebind }: ExplainContext, number: string
  */
 export function explain(status: V3UnifyStatusResponse, context: ExplainContext): OutcomeView {
   const number = status.phoneNumber ? maskPhone(status.phoneNumber) : 'the phone number';
+  const withoutNumber = context.flow === 'returning' && !status.phoneNumber;
   const view: OutcomeView = {
     success: status.success,
     flow: context.flow,
     headline: '',
     explanation: [],
-    evaluation: evaluationView(status),
+    evaluation: evaluationView(status, withoutNumber),
     canRebind: false,
   };
   if (status.phoneNumber) view.phoneNumber = maskPhone(status.phoneNumber);
@@ -129,7 +150,8 @@ export function explain(status: V3UnifyStatusResponse, context: ExplainContext):
   if (status.proveId) view.proveId = status.proveId;
   switch (status.success) {
     case 'true':
-      view.headline = `Verified: you hold ${number}.`;
+      view.headline =
+        context.flow === 'returning' && context.via === 'status' ? `Welcome back: recognised as ${number}.` : `Verified: you hold ${number}.`;
       view.explanation = verifiedSentences(context, number);
       break;
     case 'false':
@@ -138,8 +160,13 @@ export function explain(status: V3UnifyStatusResponse, context: ExplainContext):
       break;
     case 'possession_required':
       view.headline = 'Handset needs the demo to check the phone itself.';
-      view.canRebind = hasReason(status, KEY_MISMATCH) && context.flow !== 'customer';
-      view.explanation = hasReason(status, KEY_MISMATCH)
+      view.canRebind = hasReason(status, KEY_MISMATCH) && context.flow !== 'customer' && context.flow !== 'returning';
+      view.explanation = withoutNumber
+        ? [
+            'You typed no number, and this browser has no device key bound to one yet, so Handset cannot recognise you.',
+            "Tell the demo your number: it proves you hold it with its own check (a code in the Demo inbox), then asks Handset to bind this browser's key to it (unify-bind). After that, nothing needs typing.",
+          ]
+        : hasReason(status, KEY_MISMATCH)
         ? [
             `This browser's device key belongs to another number, not ${number}.`,
             'The demo proves the new number with its own check and then binds the key to it (unify-bind).' +

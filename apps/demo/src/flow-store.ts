@@ -15,13 +15,18 @@ export interface FlowRecord {
   authId: string;
   correlationId: string;
   flow: DemoFlow;
-  /** The number as the person typed it (compacted); sent again to `unify-bind`. */
-  phoneNumber: string;
+  /**
+   * The number as the person typed it (compacted); sent again to `unify-bind`. A returning
+   * customer's flow starts without one; the person gives it only if the demo's own check is needed.
+   */
+  phoneNumber?: string;
   /** Whether the flow was started with `rebind: true`. */
   rebind: boolean;
   startedAt: number;
   /** The demo's own possession check, while one is waiting for its code. */
   check?: PendingCheck;
+  /** Handset answered `possession_required` and nothing has been bound yet. */
+  possessionRequired?: boolean;
 }
 
 const KEEP_MS = 30 * 60_000;

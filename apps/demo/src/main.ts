@@ -15,7 +15,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Handset } from '@handset/node';
-import { bindFlow, inboxMessages, resendCheck, startFlow, verifyFlow, type ApiDeps } from './api-routes.js';
+import { bindFlow, inboxMessages, resendCheck, startFlow, startOwnCheck, verifyFlow, type ApiDeps } from './api-routes.js';
 import { DemoInbox } from './demo-inbox.js';
 import { FlowStore } from './flow-store.js';
 import { bundlePageScripts, DEFAULT_SDK_DIR, readSdk, SDK_FILE, staticPages, type Asset } from './front-end.js';
@@ -55,6 +55,7 @@ type Handler = (deps: ApiDeps, body: Record<string, unknown>) => Promise<unknown
 const POST_ROUTES: Readonly<Record<string, Handler>> = {
   '/api/start': startFlow,
   '/api/verify': verifyFlow,
+  '/api/check/start': startOwnCheck,
   '/api/check/resend': resendCheck,
   '/api/bind': bindFlow,
 };

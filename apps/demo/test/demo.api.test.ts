@@ -129,7 +129,7 @@ describe('demo back end: starting and verifying', () => {
       ['{not json', 400, /not valid JSON/],
       [[1, 2], 400, /JSON object/],
       [{ phoneNumber: '+12025550180' }, 400, /'flow' must be/],
-      [{ phoneNumber: '+12025550180', flow: 'sms' }, 400, /'flow' must be/],
+      [{ phoneNumber: '+12025550180', flow: 'sms' }, 400, /'flow' must be mobile, desktop, customer or returning/],
       [{ flow: 'mobile' }, 400, /Enter a phone number/],
       [{ phoneNumber: 'call me', flow: 'mobile' }, 400, /Enter a phone number/],
       [{ phoneNumber: '12', flow: 'mobile' }, 400, /Enter a phone number/],
@@ -159,6 +159,33 @@ describe('demo back end: starting and verifying', () => {
     assert.equal((await postJson(`${env.demo.url}/api/verify`, {})).status, 400);
     assert.equal((await postJson(`${env.demo.url}/api/bind`, { authId: 'no-such-flow', code: '123456' })).status, 404);
     assert.equal((await postJson(`${env.demo.url}/api/check/resend`, { authId: 'no-such-flow' })).status, 404);
+  });
+
+  test('starts a returning customer\'s flow with no number, and asks for none while nothing is required', async () => {
+    const { status, body } = await postJson(`${env.demo.url}/api/start`, { flow: 'returning' });
+    assert.equal(status, 200);
+    assert.equal(body.flow, 'returning');
+    const claims = claimsOf(body.authToken);
+    assert.equal(claims.auth.next, 'device/passive');
+    const authId = claims.auth.id;
+    const pending = await postJson(`${env.demo.url}/api/verify`, { authId });
+    assert.equal(pending.body.success, 'pending');
+    assert.equal(pending.body.phoneNumber, undefined);
+    assert.equal(pending.body.numberNeeded, undefined);
+    assert.equal(pending.body.check, undefined);
+    // No possession_required yet: no number is taken, no code sent, nothing to bind.
+    const early = await postJson(`${env.demo.url}/api/check/start`, { authId, phoneNumber: '+12025550182' });
+    assert.equal(early.status, 409);
+    assert.equal(early.body.error, 'no_check');
+    assert.equal((await postJson(`${env.demo.url}/api/bind`, { authId, code: '123456' })).status, 409);
+    assert.equal((await postJson(`${env.demo.url}/api/check/start`, { authId: 'no-such-flow', phoneNumber: '+12025550182' })).status, 404);
+  });
+
+  test('only a returning customer\'s flow takes a number after the start', async () => {
+    const started = await postJson(`${env.demo.url}/api/start`, { phoneNumber: '+12025550183', flow: 'customer' });
+    const authId = claimsOf(started.body.authToken).auth.id;
+    const refused = await postJson(`${env.demo.url}/api/check/start`, { authId, phoneNumber: '+12025550184' });
+    assert.equal(refused.status, 409);
   });
 
   test('refuses bind while no possession check is waiting', async () => {

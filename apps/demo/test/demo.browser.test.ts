@@ -10,7 +10,10 @@
  *   needs no text at all;
  * - customer-supplied possession (chosen explicitly in a desktop browser): the demo's own code and
  *   unify-bind; after a number change, 9101 and a bind to the new number; the mobile flow with the
- *   old number, then "Start again with rebind".
+ *   old number, then "Start again with rebind";
+ * - "Returning customer — no number": a fresh browser is asked for its number and binds through
+ *   the demo's own check (a code sent to a number the person then changed no longer counts); the
+ *   same browser is then recognised with nothing typed, no text and no demo code.
  *
  * Screenshots of every end state go to e2e/artifacts/demo/ (git-ignored).
  */
@@ -134,6 +137,10 @@ describe('the demo in Chromium, used as a person would', { skip }, () => {
 
   async function startAgain(page: Page): Promise<void> {
     await page.getByRole('button', { name: 'Start again', exact: true }).click();
+  }
+
+  async function demoInboxSize(page: Page): Promise<number> {
+    return page.locator('#inbox-messages li', { hasText: 'Demo Co:' }).count();
   }
 
   test('desktop: the Instant Link, opened from the outbox on the "phone", verifies the number', async () => {
@@ -267,6 +274,56 @@ describe('the demo in Chromium, used as a person would', { skip }, () => {
       assert.equal(await outcome(page, 'true'), 'Verified: you hold +1******0131.');
       assert.match(await textOf(page.locator('#outcome-explanation')), /already bound to \+1\*\*\*\*\*\*0131, so no check was needed/);
       await screenshot(page, 'customer-returning-device-verified');
+    });
+  });
+
+  test('returning customer, no number: a fresh browser binds through the demo\'s check, then is recognised with nothing typed', async () => {
+    const typo = '+1 202 555 0150';
+    const number = '+1 202 555 0151';
+    const context = await newContext(COMPUTER_USER_AGENT);
+    const page = await openDemo(context, 'returning');
+    await withDiagnostics('returning', () => [page], async () => {
+      // 1. Nothing typed, and this browser's key is bound to nothing: Handset cannot recognise it (9100).
+      await page.getByRole('button', { name: 'Returning customer — no number' }).click();
+      assert.equal(await outcome(page, 'possession_required'), 'Handset needs the demo to check the phone itself.');
+      assert.match(await textOf(page.locator('#outcome-explanation')), /You typed no number, and this browser has no device key bound to one yet/);
+      assert.match(await textOf(page.locator('#evaluation')), /authentication: failed.*no device key bound to any phone number yet.*code 9100/s);
+      assert.equal(await page.locator('#outcome-facts').getByText('Phone number').count(), 0, 'no number is known yet');
+      assert.equal(await page.getByRole('button', { name: 'Start again with rebind' }).isVisible(), false);
+      await screenshot(page, 'returning-fresh-browser');
+
+      // 2. The demo asks for the number; the person gives one, then corrects it. The code sent to
+      //    the first number proves nothing about the second.
+      await page.getByLabel("Number for Demo Co's code").fill(typo);
+      await page.getByRole('button', { name: 'Send me a code' }).click();
+      assert.equal(await textOf(page.locator('#check-sent-to')), '+1******0150');
+      const typoCode = await demoInboxCode(page);
+      await page.getByRole('button', { name: 'Use another number' }).click();
+      await page.getByLabel("Number for Demo Co's code").fill(number);
+      await page.getByRole('button', { name: 'Send me a code' }).click();
+      await page.locator('#check-sent-to', { hasText: '+1******0151' }).waitFor();
+      await page.locator('#inbox-messages li').first().filter({ hasText: '0151' }).waitFor();
+      const code = await demoInboxCode(page);
+      if (typoCode !== code) {
+        await confirmOwnCheck(page, typoCode);
+        await page.locator('#check-error').getByText('That code is not right. 2 tries left.').waitFor();
+      }
+      await confirmOwnCheck(page, code);
+      assert.equal(await outcome(page, 'true'), 'Verified: you hold +1******0151.');
+      assert.match(await textOf(page.locator('#outcome-explanation')), /"Returning customer" recognises this browser with nothing typed/);
+      await screenshot(page, 'returning-bound');
+
+      // 3. Next visit: nothing typed, no text from Handset, no code from the demo.
+      await startAgain(page);
+      const demoCodes = await demoInboxSize(page);
+      await page.getByRole('button', { name: 'Returning customer — no number' }).click();
+      assert.equal(await outcome(page, 'true'), 'Welcome back: recognised as +1******0151.');
+      assert.match(await textOf(page.locator('#outcome-explanation')), /You typed no number\. This browser's device key is bound to \+1\*{6}0151.*No code and no text message were needed/s);
+      assert.equal(await textOf(page.locator('#outcome-facts dd').first()), '+1******0151', 'the page shows the number recognised');
+      assert.equal(await page.getByLabel('Phone number', { exact: true }).inputValue(), '', 'nothing was typed');
+      assert.equal(await textsTo('+12025550151'), 0, 'Handset sent no text');
+      assert.equal(await demoInboxSize(page), demoCodes, 'the demo sent no code');
+      await screenshot(page, 'returning-recognised');
     });
   });
 });

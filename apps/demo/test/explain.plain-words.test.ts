@@ -67,6 +67,29 @@ describe('explain', () => {
     assert.match(desktop.explanation[0]!, /opened the Instant Link/);
     assert.equal(desktop.deviceId, undefined);
   });
+
+  test('a returning customer recognised by the key alone: welcome back, the number, nothing typed and no code', () => {
+    const view = explain(
+      { success: 'true', phoneNumber: '+12025550151', deviceId: 'd-1', proveId: 'p-1', evaluation: { authentication: { result: 'pass' } } },
+      { flow: 'returning', via: 'status' },
+    );
+    assert.equal(view.headline, 'Welcome back: recognised as +1******0151.');
+    assert.match(view.explanation.join(' '), /You typed no number\. This browser's device key is bound to \+1\*{6}0151.*No code and no text message/);
+    assert.equal(view.phoneNumber, '+1******0151');
+    assert.equal(view.canRebind, false);
+  });
+
+  test('a returning customer on a browser bound to nothing is asked for a number; after the bind, next time needs nothing', () => {
+    const fresh = explain({ success: 'possession_required', evaluation: incomplete }, { flow: 'returning', via: 'status' });
+    assert.equal(fresh.headline, 'Handset needs the demo to check the phone itself.');
+    assert.match(fresh.explanation.join(' '), /You typed no number, and this browser has no device key bound to one yet.*Tell the demo your number/);
+    assert.match(fresh.evaluation[0]!.reasons[0]!.plain, /no device key bound to any phone number yet/);
+    assert.equal(fresh.canRebind, false);
+    assert.equal(fresh.phoneNumber, undefined);
+    const bound = explain({ success: 'true', phoneNumber: '+12025550151' }, { flow: 'returning', via: 'bind' });
+    assert.equal(bound.headline, 'Verified: you hold +1******0151.');
+    assert.match(bound.explanation.join(' '), /own check proved you hold \+1\*{6}0151.*"Returning customer" recognises this browser with nothing typed/);
+  });
 });
 
 describe('phone numbers', () => {

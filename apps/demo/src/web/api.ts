@@ -35,8 +35,9 @@ async function call<T>(path: string, body?: unknown): Promise<T> {
 export const api = {
   config: (): Promise<DemoConfigView> => call('/api/config'),
   inbox: (): Promise<{ messages: InboxMessage[] }> => call('/api/inbox'),
-  start: (body: { phoneNumber: string; flow: DemoFlow; rebind: boolean }): Promise<StartView> => call('/api/start', body),
+  start: (body: { phoneNumber?: string; flow: DemoFlow; rebind: boolean }): Promise<StartView> => call('/api/start', body),
   verify: (authId: string): Promise<OutcomeView> => call('/api/verify', { authId }),
+  startCheck: (authId: string, phoneNumber: string): Promise<CheckView> => call('/api/check/start', { authId, phoneNumber }),
   resendCheck: (authId: string): Promise<CheckView> => call('/api/check/resend', { authId }),
   bind: (authId: string, code: string): Promise<OutcomeView> => call('/api/bind', { authId, code }),
 };

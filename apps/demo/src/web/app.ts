@@ -4,10 +4,12 @@
  * preselects that flow, lets the person pick another (a desktop browser cannot change its user
  * agent, so the choice is offered explicitly), starts the flow through the demo back end, runs
  * `@handset/web` (see `authenticate.ts`), shows the outcome in plain words, and runs the demo's
- * own possession check and bind when Handset answers `possession_required`.
+ * own possession check and bind when Handset answers `possession_required`. "Returning customer —
+ * no number" starts customer-supplied possession with no number at all: a browser whose key is
+ * bound is recognised silently; any other browser is asked for the number for the demo's check.
  */
 import { AuthenticatorBuilder, AuthError, OtpFinishResult, type CancelablePromise } from '@handset/web';
-import type { DemoFlow, OutcomeView } from '../explain.js';
+import type { CheckView, DemoFlow, OutcomeView } from '../explain.js';
 import { api, DemoApiError } from './api.js';
 import { authenticate, type IntegratorSteps } from './authenticate.js';
 import { byId, show } from './dom.js';
@@ -32,6 +34,7 @@ function say(message: string): void {
 
 function setBusy(busy: boolean): void {
   byId<HTMLButtonElement>('start-button').disabled = busy;
+  byId<HTMLButtonElement>('returning-button').disabled = busy;
   show(byId('cancel-button'), busy);
   show(byId('step-card'), busy || byId('step-message').textContent !== '');
   if (!busy) {
@@ -68,16 +71,29 @@ async function refreshDevice(): Promise<void> {
   }
 }
 
+function showCheck(check: CheckView): void {
+  byId('check-sent-to').textContent = check.sentTo;
+  byId('check-error').textContent = '';
+  byId<HTMLInputElement>('check-code').value = '';
+  show(byId('check-change'), current?.flow === 'returning');
+  show(byId('claim-form'), false);
+  show(byId('check-form'));
+  void refreshInbox();
+}
+
+function askClaimedNumber(): void {
+  byId('claim-error').textContent = '';
+  show(byId('check-form'), false);
+  show(byId('claim-form'));
+  byId<HTMLInputElement>('claim-phone').focus();
+}
+
 function showOutcome(view: OutcomeView): void {
   renderOutcome(view);
-  const check = byId<HTMLFormElement>('check-form');
-  if (view.check) {
-    byId('check-sent-to').textContent = view.check.sentTo;
-    byId('check-error').textContent = '';
-    byId<HTMLInputElement>('check-code').value = '';
-    void refreshInbox();
-  }
-  show(check, Boolean(view.check));
+  show(byId('check-form'), false);
+  show(byId('claim-form'), false);
+  if (view.check) showCheck(view.check);
+  else if (view.numberNeeded) askClaimedNumber();
   show(byId('rebind-button'), view.canRebind);
   void refreshDevice();
 }
@@ -129,7 +145,7 @@ async function run(flow: DemoFlow, phoneNumber: string, rebind: boolean): Promis
   say(rebind ? 'Starting again with rebind…' : 'Starting…');
   setBusy(true);
   try {
-    const { authToken } = await api.start({ phoneNumber, flow, rebind });
+    const { authToken } = await api.start(flow === 'returning' ? { flow, rebind: false } : { phoneNumber, flow, rebind });
     say(flow === 'desktop' ? 'Texting a link to your phone…' : 'Checking this browser’s device key…');
     running = authenticate(authToken, flow !== 'desktop', steps);
     await running;
@@ -161,6 +177,9 @@ async function init(): Promise<void> {
     if (running) return;
     void run(chosenFlow(), byId<HTMLInputElement>('phone').value, byId<HTMLInputElement>('rebind').checked);
   });
+  byId('returning-button').addEventListener('click', () => {
+    if (!running) void run('returning', '', false);
+  });
   byId('cancel-button').addEventListener('click', () => {
     say('Cancelled.');
     running?.cancel();
@@ -183,6 +202,16 @@ async function init(): Promise<void> {
       byId('check-error').textContent = messageOf(error);
     });
   });
+  byId<HTMLFormElement>('claim-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const authId = current?.authId;
+    const phoneNumber = byId<HTMLInputElement>('claim-phone').value.trim();
+    if (!authId || !phoneNumber) return;
+    api.startCheck(authId, phoneNumber).then(showCheck, (error: unknown) => {
+      byId('claim-error').textContent = messageOf(error);
+    });
+  });
+  byId('check-change').addEventListener('click', askClaimedNumber);
   byId('check-resend').addEventListener('click', () => {
     const authId = current?.authId;
     if (!authId) return;
