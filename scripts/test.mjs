@@ -79,6 +79,16 @@ function runPass(label, list, env, extraArgs = []) {
   return result.status === 0;
 }
 
+/** The PostgreSQL URL as printed: user, host and database only (a password may sit in the parameters too). */
+function shownUrl(url) {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.username ? `${u.username}@` : ''}${u.host}${u.pathname}`;
+  } catch {
+    return 'HANDSET_TEST_DATABASE_URL (not a URL)';
+  }
+}
+
 /** Why PostgreSQL at `url` cannot be used, or null when it answers. */
 function postgresProblem(url) {
   const probe = spawnSync(
@@ -107,7 +117,7 @@ let ok = true;
 if (sqliteFiles.length > 0) ok = runPass('SQLite pass (in-memory SQLite per test server)', sqliteFiles, { HANDSET_TEST_DATABASE_URL: '' }) && ok;
 if (postgresFiles.length > 0) {
   const url = process.env.HANDSET_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
-  const shown = url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+  const shown = shownUrl(url);
   const problem = postgresProblem(url);
   if (problem && process.env.CI) {
     console.error(`\nPostgreSQL pass: ${shown} is unreachable (${problem}); CI requires it (run scripts/ensure-postgres.sh)`);

@@ -4,12 +4,13 @@
  * implementations). `buildApp(deps)` takes it; tests build it with their own clock or bus.
  */
 import { createHmac } from 'node:crypto';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { MemoryEventBus, type EventBus } from './events/event-bus.js';
 import { PgNotifyBus } from './events/pg-notify-bus.js';
 import { RateLimiter } from './http/rate-limiter.js';
 import { SharedRateLimiter, type RequestBudget } from './http/shared-rate-limiter.js';
+import { REDACTED, redactDatabaseUrl, redactUrl, scrubText, scrubValue } from './lib/redact.js';
 import { SandboxCarrier, type MobileAuthProvider } from './mobile-auth/mobile-auth-provider.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import { cryptoRandom, type Random } from './ports/random.js';
@@ -51,6 +52,7 @@ export interface DepsOverrides {
 /** Where log lines must never show secrets, tokens or full numbers. */
 export const LOG_REDACT_PATHS = [
   'req.headers.authorization',
+  'req.headers.cookie',
   'req.headers["pa-signature"]',
   '*.phoneNumber',
   '*.clientSecret',
@@ -58,8 +60,38 @@ export const LOG_REDACT_PATHS = [
   '*.otp',
 ];
 
-export function createLogger(level: string): Logger {
-  return pino({ level, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } });
+/** Fields that hold a URL or a database location: kept, minus what {@link redactUrl} removes. */
+const URL_FIELDS = ['url', 'path', '*.url', '*.path'];
+const DATABASE_FIELDS = ['database', '*.database'];
+
+function censor(value: unknown, path: string[]): unknown {
+  if (typeof value !== 'string') return REDACTED;
+  const field = path[path.length - 1];
+  if (field === 'database') return redactDatabaseUrl(value);
+  if (field === 'url' || field === 'path') return redactUrl(value);
+  return REDACTED;
+}
+
+/**
+ * The platform's logger. Secrets are kept out three ways (lib/redact.ts): fields by name
+ * ({@link LOG_REDACT_PATHS}; URL fields by shape), errors with every string scrubbed, and
+ * message strings scrubbed, so a token or password cannot slip in through a library's message.
+ */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      redact: { paths: [...LOG_REDACT_PATHS, ...URL_FIELDS, ...DATABASE_FIELDS], censor },
+      serializers: { err: (error: unknown) => scrubValue(pino.stdSerializers.err(error as Error)) },
+      hooks: {
+        logMethod(args, method) {
+          for (let i = 0; i < args.length; i++) if (typeof args[i] === 'string') args[i] = scrubText(args[i] as string);
+          method.apply(this, args);
+        },
+      },
+    },
+    destination,
+  );
 }
 
 /**

@@ -9,8 +9,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { MAX_BODY_BYTES } from '@handset/protocol';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Deps } from '../deps.js';
+import { redactRequestUrl } from '../lib/redact.js';
 import './request-context.js';
 import { installBodyParsers } from './body-parsers.js';
+import { CLIENT_ABORTED, isClientAbort } from './client-abort.js';
 import { installCors } from './cors.js';
 import { installErrorHandler } from './error-handler.js';
 import { browserPageRoutes } from './routes/browser-pages.js';
@@ -23,12 +25,11 @@ import { tokenRoutes } from './routes/token.js';
 
 /**
  * Request URLs as logged: without the query (the status socket carries the authToken there) and
- * without the one-time tokens in Instant Link and carrier paths.
+ * with every path segment that is not a word, a version or a UUID redacted, on any route
+ * (Instant Link and carrier tokens, an authToken put in a path by mistake).
  */
 export function loggableUrl(url: string): string {
-  const i = url.indexOf('?');
-  const path = i === -1 ? url : url.slice(0, i);
-  return path.replace(/^(\/v1\/il\/|\/v1\/sandbox\/carrier\/)[^/]+/, '$1[redacted]');
+  return redactRequestUrl(url);
 }
 
 /**
@@ -72,6 +73,13 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       { method: request.method, url: loggableUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       'request',
     );
+  });
+  // Runs before the error handler: a client gone mid-body is logged as such (no response line
+  // follows: the socket is closed) and re-coded so it is not taken for a lost database.
+  app.addHook('onError', async (request, reply, error) => {
+    if (!isClientAbort(request, error)) return;
+    (error as { code?: string }).code = CLIENT_ABORTED;
+    request.log.info({ method: request.method, url: loggableUrl(request.url), ms: Math.round(reply.elapsedTime) }, 'request aborted by the client');
   });
 
   await app.register(tokenRoutes(deps));

@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
+import { redactDatabaseUrl } from '../lib/redact.js';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
 
@@ -45,7 +46,7 @@ export function openDatabase(url: string): Db {
     // A pool error (for example the server going away) must not crash the process.
     pool.on('error', () => {});
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { kysely, dialect: 'postgres', location: redactUrl(url), url, close: () => kysely.destroy() };
+    return { kysely, dialect: 'postgres', location: redactDatabaseUrl(url), url, close: () => kysely.destroy() };
   }
   if (url !== ':memory:') mkdirSync(dirname(url), { recursive: true });
   const sqlite = new SQLite(url);
@@ -57,11 +58,6 @@ export function openDatabase(url: string): Db {
   sqlite.pragma('wal_autocheckpoint = 10000');
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { kysely, dialect: 'sqlite', location: url, url, close: () => kysely.destroy() };
-}
-
-/** The URL with its password replaced by `***`. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }
 
 /**
