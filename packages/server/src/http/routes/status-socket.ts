@@ -43,44 +43,54 @@ export function statusSocketRoute(app: FastifyInstance, deps: Deps): void {
     (socket, request) => {
       const linkTtlMs = deps.config.instantLinkTtlSeconds * 1000;
       let done = false;
-      let timer: NodeJS.Timeout | undefined;
+      let cancelDeadline: (() => void) | undefined;
+      let recheck: NodeJS.Timeout | undefined;
       let unsubscribe: (() => void) | undefined;
 
       const cleanup = (): void => {
         done = true;
-        clearTimeout(timer);
+        cancelDeadline?.();
+        clearTimeout(recheck);
         unsubscribe?.();
       };
 
+      const rerun = (): void => void check().catch(onError);
+
+      // `done` is checked after every await: the socket may close while a read is in flight, and
+      // nothing may be subscribed or scheduled after cleanup.
       const check = async (): Promise<void> => {
         if (done) return;
         let session = await findSessionBy(deps.db.kysely, 'auth_id', request.authId);
+        if (done) return;
         if (!session) return void socket.close(1008, 'session not found');
-        unsubscribe ??= deps.bus.subscribe(session.correlation_id, () => void check().catch(onError));
+        unsubscribe ??= deps.bus.subscribe(session.correlation_id, rerun);
         const now = deps.clock.now();
         const state = effectiveState(session, now, linkTtlMs);
         if (state !== session.state) {
           // Write the expiry down so unify-status agrees with what the desktop is told.
           await writeDueExpiry(deps, { column: 'auth_id', value: session.auth_id });
           session = (await findSessionBy(deps.db.kysely, 'auth_id', request.authId)) ?? session;
+          if (done) return;
         }
         const message = messageFor(session, state);
-        if (message && !done) {
-          done = true;
+        if (message) {
           socket.send(JSON.stringify(message));
           cleanup();
           return;
         }
-        const deadlines = [session.expires_at, session.link_sent_at !== null ? session.link_sent_at + linkTtlMs : Infinity];
-        const wait = Math.min(RECHECK_MS, Math.max(50, Math.min(...deadlines) - now + 50));
-        clearTimeout(timer);
-        timer = setTimeout(() => void check().catch(onError), wait);
+        // The deadline is a timer on the injected clock, so a test's ManualClock drives the expiry
+        // push. The safety re-check is for missed notifications, which happen in real time.
+        const linkDeadline = session.state === 'link_sent' && session.link_sent_at !== null ? session.link_sent_at + linkTtlMs : Infinity;
+        cancelDeadline?.();
+        cancelDeadline = deps.clock.setTimer(Math.min(session.expires_at, linkDeadline) - now, rerun);
+        clearTimeout(recheck);
+        recheck = setTimeout(rerun, RECHECK_MS);
       };
 
       const onError = (error: unknown): void => {
         request.log.warn({ err: error }, 'status socket check failed');
-        clearTimeout(timer);
-        if (!done) timer = setTimeout(() => void check().catch(onError), 1000);
+        clearTimeout(recheck);
+        if (!done) recheck = setTimeout(rerun, 1000);
       };
 
       socket.on('message', (data, isBinary) => {
@@ -88,7 +98,7 @@ export function statusSocketRoute(app: FastifyInstance, deps: Deps): void {
       });
       socket.on('close', cleanup);
       socket.on('error', cleanup);
-      void check().catch(onError);
+      rerun();
     },
   );
 }
