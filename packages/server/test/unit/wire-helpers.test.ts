@@ -132,8 +132,8 @@ describe('outcomes and logs', () => {
   });
   it('logs no query strings and no one-time link tokens', () => {
     assert.equal(loggableUrl('/v1/client/status?token=abc'), '/v1/client/status');
-    assert.equal(loggableUrl('/v1/il/SECRET'), '/v1/il/[redacted]');
-    assert.equal(loggableUrl('/v1/sandbox/carrier/SECRET?r=f'), '/v1/sandbox/carrier/[redacted]');
+    assert.equal(loggableUrl('/v1/il/Qm9vbTI0Ynl0ZXNvZnJhbmRvbQ'), '/v1/il/[redacted]');
+    assert.equal(loggableUrl('/v1/sandbox/carrier/Qm9vbTI0Ynl0ZXNvZnJhbmRvbQ?r=f'), '/v1/sandbox/carrier/[redacted]');
   });
 });
 
