@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
@@ -249,34 +249,48 @@ describe('log redaction', () => {
     assert.match(text, /"database":"postgres:\/\/app@db\/h\?sslpassword=\*\*\*"/);
   });
 
-  it('a client that aborts mid-body is an info line "request aborted by the client", not an error', async () => {
-    const { log, lines } = capturedLog();
-    const server = await startTestServer({ overrides: { log } });
-    try {
-      const accessToken = await Backend.of(server).token();
-      const { hostname, port } = new URL(server.url);
-      const socket = connect(Number(port), hostname);
-      await new Promise<void>((resolve) => socket.once('connect', resolve));
-      const half = '{"possessionType":"mobile","phoneNum';
-      socket.write(
-        `POST /v3/unify HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${accessToken}\r\n` +
-          `Content-Type: application/json\r\nContent-Length: ${half.length * 2}\r\n\r\n${half}`,
-      );
-      // The server has the headers and half the body once the request is under way; then the client goes.
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      socket.destroy();
-      const aborted = await until(() => lines.find((l) => l.includes('request aborted by the client')), 'the abort line');
-      const entry = JSON.parse(aborted) as { level: number; url: string; method: string };
-      assert.equal(entry.level, 30, 'info');
-      assert.deepEqual([entry.method, entry.url], ['POST', '/v3/unify']);
-      const unify = await Backend.of(server).unify({ possessionType: 'mobile', phoneNumber: OTP });
-      assert.equal(unify.success, 'pending', 'the server serves the next request');
-      const errors = lines.filter((l) => (JSON.parse(l) as { level: number }).level >= 50 || l.includes('database unavailable'));
-      assert.deepEqual(errors, [], 'no error line');
-    } finally {
-      await server.close();
-    }
-  });
+  // The two ways a client goes away: closing its socket (FIN: a closed tab, a killed process) and
+  // a reset (RST). Headers with `Expect: 100-continue` first, so the request is surely under way.
+  for (const [how, hangUp] of [
+    ['closes its socket', (socket: Socket) => socket.destroy()],
+    ['resets its connection', (socket: Socket) => socket.resetAndDestroy()],
+  ] as const) {
+    it(`a client that ${how} mid-body is an info line "request aborted by the client", not an error`, async () => {
+      const { log, lines } = capturedLog();
+      const server = await startTestServer({ overrides: { log } });
+      try {
+        const accessToken = await Backend.of(server).token();
+        const { hostname, port } = new URL(server.url);
+        const socket = connect(Number(port), hostname);
+        socket.on('error', () => {});
+        await new Promise<void>((resolve) => socket.once('connect', resolve));
+        const half = '{"possessionType":"mobile","phoneNum';
+        const answered = new Promise<string>((resolve) => socket.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+        socket.write(
+          `POST /v3/unify HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${accessToken}\r\nExpect: 100-continue\r\n` +
+            `Content-Type: application/json\r\nContent-Length: ${half.length * 2}\r\n\r\n`,
+        );
+        assert.match(await answered, /^HTTP\/1\.1 100 Continue/);
+        socket.write(half);
+        // Give the server a moment to read the half body, then go.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        hangUp(socket);
+        const aborted = await until(
+          () => lines.find((l) => l.includes('request aborted by the client')),
+          'the abort line (none: was the request left waiting for its body after the client went away?)',
+        );
+        const entry = JSON.parse(aborted) as { level: number; url: string; method: string };
+        assert.equal(entry.level, 30, 'info');
+        assert.deepEqual([entry.method, entry.url], ['POST', '/v3/unify']);
+        const unify = await Backend.of(server).unify({ possessionType: 'mobile', phoneNumber: OTP });
+        assert.equal(unify.success, 'pending', 'the server serves the next request');
+        const errors = lines.filter((l) => (JSON.parse(l) as { level: number }).level >= 50 || l.includes('database unavailable'));
+        assert.deepEqual(errors, [], 'no error line');
+      } finally {
+        await server.close();
+      }
+    });
+  }
 
   const pgUrl = testDatabaseUrl();
   it(
