@@ -205,8 +205,8 @@ describe('log redaction', () => {
       assert.ok(lines.some((l) => l.includes('"/v1/IL/[redacted]"')), 'the odd-case Instant Link path is logged, redacted');
     });
 
-    it('the log holds none of the secrets, tokens, signatures, codes or full numbers the run created', () => {
-      assert.ok(lines.length > 40, `requests were logged at debug level (${lines.length} lines)`);
+    it('the log holds none of the secrets, tokens, signatures, codes or full numbers the run created', (t) => {
+      assert.ok(lines.length > 30, `requests were logged at debug level (${lines.length} lines)`);
       assert.ok(secrets.length > 20 && codes.length === 2, 'the flows recorded what to look for');
       const text = lines.join('\n');
       assert.match(text, /\+1\*{6}0162/, 'numbers appear masked');
@@ -218,6 +218,7 @@ describe('log redaction', () => {
         const line = lines.find((l) => l.includes(number));
         assert.equal(line, undefined, `the log contains the number ${number}: ${line?.slice(0, 400)}`);
       }
+      t.diagnostic(`${lines.length} log lines searched for ${secrets.length} secrets and tokens, ${codes.length} codes, ${numbers.length} numbers`);
       for (const line of lines) {
         for (const [key, value] of stringValues(JSON.parse(line))) {
           for (const code of codes) {
