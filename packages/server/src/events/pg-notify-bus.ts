@@ -31,7 +31,10 @@ export interface PgNotifyBusOptions {
   url: string;
   channel?: string;
   log?: BusLog;
-  /** First reconnect delay; it doubles up to `maxBackoffMs` (defaults 100 ms and 5 s). */
+  /**
+   * First reconnect delay; it doubles up to `maxBackoffMs` (defaults 100 ms and 1 s: a refused
+   * attempt costs nothing, and events are late for as long as the connection is down).
+   */
   minBackoffMs?: number;
   maxBackoffMs?: number;
 }
@@ -63,7 +66,7 @@ export class PgNotifyBus extends MemoryEventBus implements EventBus {
     if (!/^[a-z_][a-z0-9_]*$/.test(this.#channel)) throw new Error(`not a plain channel name: ${this.#channel}`);
     this.#log = options.log ?? silent;
     this.#minBackoffMs = options.minBackoffMs ?? 100;
-    this.#maxBackoffMs = options.maxBackoffMs ?? 5000;
+    this.#maxBackoffMs = options.maxBackoffMs ?? 1000;
     this.#backoffMs = this.#minBackoffMs;
   }
 

@@ -6,9 +6,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection } from 'kysely';
 import pg from 'pg';
 import { redactDatabaseUrl } from '../lib/redact.js';
+import { markingDriverErrors } from './driver-errors.js';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
 
@@ -43,9 +44,8 @@ export function openDatabase(url: string): Db {
       connectionTimeoutMillis: 5000,
       application_name: 'handset',
     });
-    // A pool error (for example the server going away) must not crash the process.
-    pool.on('error', () => {});
-    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    survivePoolErrors(pool);
+    const kysely = new Kysely<Database>({ dialect: markingDriverErrors(new PostgresDialect({ pool })) });
     return { kysely, dialect: 'postgres', location: redactDatabaseUrl(url), url, close: () => kysely.destroy() };
   }
   if (url !== ':memory:') mkdirSync(dirname(url), { recursive: true });
@@ -56,8 +56,49 @@ export function openDatabase(url: string): Db {
   // Checkpoint the WAL every ~40 MB instead of every ~4 MB: pages written many times between
   // checkpoints are copied (and fsynced) once. Measured: a session insert went from ~120 to ~75 µs.
   sqlite.pragma('wal_autocheckpoint = 10000');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const kysely = new Kysely<Database>({ dialect: markingDriverErrors(new SqliteDialectKeepingErrors(withStatementCache(sqlite))) });
   return { kysely, dialect: 'sqlite', location: url, url, close: () => kysely.destroy() };
+}
+
+/**
+ * A pg client whose connection dies (the server restarting, say) emits 'error', and an 'error'
+ * event nobody listens to ends the process. pg-pool listens only while a client is idle in the
+ * pool (and re-emits on the pool); a client checked out by a request, even between two statements
+ * of a transaction, has no listener of its own. So every client gets one for its whole life, the
+ * moment the pool creates it. Nothing else is needed: the request holding the client fails through
+ * its query (503), and the pool drops the client on release because it is no longer queryable.
+ */
+function survivePoolErrors(pool: pg.Pool): void {
+  const ignore = (): void => {};
+  pool.on('error', ignore);
+  pool.on('connect', (client) => client.on('error', ignore));
+}
+
+/**
+ * SQLite rolls a transaction back by itself on some errors (SQLITE_FULL, SQLITE_IOERR, …). Kysely
+ * then sends ROLLBACK anyway, which fails ("no transaction is active") and replaces the real error,
+ * so a full disk would answer 500 instead of 503. Roll back only a transaction still open.
+ */
+class SqliteDriverKeepingErrors extends SqliteDriver {
+  readonly #sqlite: SQLite.Database;
+  constructor(sqlite: SQLite.Database) {
+    super({ database: sqlite });
+    this.#sqlite = sqlite;
+  }
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.#sqlite.inTransaction) await super.rollbackTransaction(connection);
+  }
+}
+
+class SqliteDialectKeepingErrors extends SqliteDialect {
+  readonly #sqlite: SQLite.Database;
+  constructor(sqlite: SQLite.Database) {
+    super({ database: sqlite });
+    this.#sqlite = sqlite;
+  }
+  override createDriver(): SqliteDriver {
+    return new SqliteDriverKeepingErrors(this.#sqlite);
+  }
 }
 
 /**

@@ -1,0 +1,120 @@
+/**
+ * @module driver-errors
+ * Marks every error the database driver raises (connecting, querying, beginning or ending a
+ * transaction) as coming from the database. A network code such as ECONNRESET then means "the
+ * database connection broke" only when the driver raised it: an HTTP client that hangs up
+ * mid-body raises the same code, and that is no database fault.
+ */
+import type { DatabaseConnection, Dialect, Driver, QueryCompiler, TransactionSettings } from 'kysely';
+
+const FROM_DATABASE = Symbol('handset.fromDatabase');
+
+/** True when the database driver raised `error`. */
+export function isFromDatabase(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && FROM_DATABASE in error;
+}
+
+function mark(error: unknown): unknown {
+  if (typeof error === 'object' && error !== null && !Object.isFrozen(error)) {
+    Object.defineProperty(error, FROM_DATABASE, { value: true });
+  }
+  return error;
+}
+
+/** Runs `work` (which may also throw before returning its promise: SQLite's does) and marks its error. */
+async function marking<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw mark(error);
+  }
+}
+
+type Compile = QueryCompiler['compileQuery'];
+
+/** The driver of `inner`, with its connections wrapped; the wrapped driver is handed back its own connections. */
+class MarkingDriver implements Driver {
+  readonly #driver: Driver;
+  readonly #inner = new WeakMap<DatabaseConnection, DatabaseConnection>();
+
+  constructor(driver: Driver) {
+    this.#driver = driver;
+  }
+
+  #unwrap(connection: DatabaseConnection): DatabaseConnection {
+    return this.#inner.get(connection) ?? connection;
+  }
+
+  init(): Promise<void> {
+    return marking(() => this.#driver.init());
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const inner = await marking(() => this.#driver.acquireConnection());
+    const outer: DatabaseConnection = {
+      executeQuery: (query) => marking(() => inner.executeQuery(query)),
+      async *streamQuery(query, chunkSize) {
+        try {
+          yield* inner.streamQuery(query, chunkSize);
+        } catch (error) {
+          throw mark(error);
+        }
+      },
+    };
+    this.#inner.set(outer, inner);
+    return outer;
+  }
+
+  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    return marking(() => this.#driver.beginTransaction(this.#unwrap(connection), settings));
+  }
+
+  commitTransaction(connection: DatabaseConnection): Promise<void> {
+    return marking(() => this.#driver.commitTransaction(this.#unwrap(connection)));
+  }
+
+  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    return marking(() => this.#driver.rollbackTransaction(this.#unwrap(connection)));
+  }
+
+  savepoint(connection: DatabaseConnection, name: string, compile: Compile): Promise<void> {
+    return this.#savepointStep('savepoint', connection, name, compile);
+  }
+
+  rollbackToSavepoint(connection: DatabaseConnection, name: string, compile: Compile): Promise<void> {
+    return this.#savepointStep('rollbackToSavepoint', connection, name, compile);
+  }
+
+  releaseSavepoint(connection: DatabaseConnection, name: string, compile: Compile): Promise<void> {
+    return this.#savepointStep('releaseSavepoint', connection, name, compile);
+  }
+
+  #savepointStep(
+    step: 'savepoint' | 'rollbackToSavepoint' | 'releaseSavepoint',
+    connection: DatabaseConnection,
+    name: string,
+    compile: Compile,
+  ): Promise<void> {
+    const run = this.#driver[step]?.bind(this.#driver);
+    if (!run) return Promise.reject(new Error(`the database driver does not support ${step}`));
+    return marking(() => run(this.#unwrap(connection), name, compile));
+  }
+
+  releaseConnection(connection: DatabaseConnection): Promise<void> {
+    return this.#driver.releaseConnection(this.#unwrap(connection));
+  }
+
+  destroy(): Promise<void> {
+    return this.#driver.destroy();
+  }
+}
+
+/** `dialect` with every error of its driver marked (see {@link isFromDatabase}). */
+export function markingDriverErrors(dialect: Dialect): Dialect {
+  return {
+    createDriver: () => new MarkingDriver(dialect.createDriver()),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createAdapter: () => dialect.createAdapter(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+  };
+}
