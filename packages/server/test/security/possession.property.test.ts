@@ -1,10 +1,12 @@
 /**
  * Issue 8, "possession can never be transferred", as a property: random sequences of integrator
- * and browser steps against ONE real server (a ManualClock injected), and after every step:
+ * and browser steps against ONE real server (a ManualClock injected). Checked:
  *
- * - no reply is a 5xx; every error body is exactly `{code, message}`; a refused step is
- *   200 `{next: '', error: {code: 10003, message: 'step not allowed: …'}}`;
- * - whenever `/v3/unify-status` says success "true" with phoneNumber N, the model confirms it:
+ * - after every step: no reply is a 5xx; every error body is exactly `{code, message}`; a refused
+ *   step is 200 `{next: '', error: {code: 10003, message: 'step not allowed: …'}}`;
+ * - whenever `/v3/unify-status` says success "true" with phoneNumber N (it is read after every
+ *   step that replied with a success, on status steps, and for every session at the end; a
+ *   success that appears anywhere else fails the property), the model confirms it:
  *   (a) the proof the finishing step consumed (OTP code, Instant Link, carrier vfp) was issued
  *       to N in this session, no message of the session went to another number after it, and it
  *       had not expired; or (b) a Prove Key bound to N for this client (per the model's bindings)
@@ -14,9 +16,10 @@
  *   that says it sent a message sent exactly one, to the number asked for (or the session's own).
  *
  * The model knows what was sent to whom by reading the outbox after every start. Each generated
- * sequence runs with two fresh clients (tenants) and fresh Prove Keys, on a pool of four numbers
- * (two of them recognised by the sandbox carrier), so bindings, collisions and cross-tenant
- * replays happen within a sequence while sequences stay independent of each other.
+ * sequence uses the server's two clients (tenants) with fresh Prove Keys, on a pool of four
+ * numbers (two of them recognised by the sandbox carrier, one of those the line it discovers for a
+ * session started without a number), so bindings, collisions and cross-tenant replays happen
+ * within a sequence while sequences stay independent of each other.
  *
  * Runs: FC_NUM_RUNS (default 2000 on SQLite; on PostgreSQL, where every step is a network round
  * trip, FC_NUM_RUNS_POSTGRES, default 200). A failure prints fast-check's report with the seed and
@@ -52,6 +55,8 @@ import type { Reply } from '../support/protocol-client.js';
 const POOL = ['+12025550601', '+12025550602', '+12025550603', '+12025550604'] as const;
 /** The sandbox carrier recognises these two: Mobile Auth passes for them. */
 const MA_NUMBERS: string[] = [POOL[0], POOL[1]];
+/** The line the sandbox carrier discovers for a session started without a number. */
+const LINE = POOL[1];
 const MAX_MESSAGES_PER_CHANNEL = 4;
 /** Slack for the 1 ms every call moves the clock, on the model's expiry judgements. */
 const SLACK_MS = 1000;
@@ -65,14 +70,15 @@ const PATH = process.env.FC_PATH;
 /** FC_INVARIANT_ONLY=1 checks only the wire rules and the possession invariant, not the message rules. */
 const INVARIANT_ONLY = process.env.FC_INVARIANT_ONLY === '1';
 /** Generated steps per sequence after the first unify (a burst counts as one). */
-const MAX_STEPS = Number(process.env.FC_MAX_STEPS ?? 10);
+const MAX_STEPS = Number(process.env.FC_MAX_STEPS ?? 12);
 
 // ---------------------------------------------------------------------------------------------
 // Steps
 
 type Pool = 0 | 1 | 2 | 3;
 type Step =
-  | { kind: 'unify'; type: 'mobile' | 'desktop' | 'none'; number: Pool; tenant: 0 | 1; rebind: boolean; retry: boolean }
+  /** `number: 'again'` is the number of the latest session: returning users, keys met again. */
+  | { kind: 'unify'; type: 'mobile' | 'desktop' | 'none'; number: Pool | 'again' | 'absent'; tenant: 0 | 1; rebind: boolean; retry: boolean }
   | { kind: 'device'; s: number; key: 0 | 1 }
   | { kind: 'deviceForeign'; s: number; key: 0 | 1 }
   | { kind: 'deviceSkip'; s: number }
@@ -91,6 +97,8 @@ type Step =
 /** Bursts that the generator favours, expanded into steps before a run: they reach the caps. */
 type Macro =
   | Step
+  /** A session and, for `device` 0 or 1, at once the device step with that key (a returning browser). */
+  | (Omit<Extract<Step, { kind: 'unify' }>, 'kind'> & { kind: 'session'; device: 0 | 1 | null })
   | { kind: 'otpResends'; s: number; times: number }
   | { kind: 'linkResends'; s: number; times: number }
   | { kind: 'maFlow'; s: number; mode: 'fetch' | 'pixel' };
@@ -102,6 +110,11 @@ function expand(macros: Macro[]): Step[] {
         return Array.from({ length: m.times }, () => ({ kind: 'otpStart', s: m.s, to: 'resend' }) as const);
       case 'linkResends':
         return Array.from({ length: m.times }, () => ({ kind: 'linkStart', s: m.s, to: 'resend' }) as const);
+      case 'session': {
+        const { device, ...unify } = m;
+        const opened: Step = { ...unify, kind: 'unify' };
+        return device === null || unify.type === 'desktop' ? [opened] : [opened, { kind: 'device', s: 0, key: device }];
+      }
       case 'maFlow':
         return [
           { kind: 'maStart', s: m.s, implementation: m.mode },
@@ -115,13 +128,26 @@ function expand(macros: Macro[]): Step[] {
 }
 
 const pool = fc.constantFrom<Pool>(0, 1, 2, 3);
+/** Which session a step acts on, counted from the latest (0): most steps go to the newest one. */
 const slot = fc.constantFrom(0, 0, 0, 1, 2);
 type SessionType = 'mobile' | 'desktop' | 'none';
 const sessionType = fc.constantFrom<SessionType>('mobile', 'desktop', 'none');
-const key = fc.constantFrom<0 | 1>(0, 1);
+const key = fc.constantFrom<0 | 1>(0, 0, 0, 1);
 /** Each kind of step with its weight when the run's first session is [mobile, desktop, none]. */
-const STEPS: Array<[fc.Arbitrary<Macro>, [number, number, number]]> = [
-  [fc.record({ kind: fc.constant('unify' as const), type: sessionType, number: pool, tenant: fc.constantFrom<0 | 1>(0, 0, 0, 1), rebind: fc.boolean(), retry: fc.boolean() }), [2, 2, 2]],
+const unifyLike = (type: SessionType): fc.Arbitrary<Macro> =>
+  fc.record({
+    kind: fc.constant('session' as const),
+    device: fc.constantFrom<0 | 1 | null>(0, 0, 1, null),
+    // Mostly another session of the run's kind, so its keys and numbers are met again.
+    type: fc.oneof(fc.constant(type), fc.constant(type), sessionType),
+    // 'absent': a session started without a number (a key, the carrier, the user or the integrator supplies it).
+    number: fc.oneof({ arbitrary: fc.constant('again' as const), weight: 4 }, { arbitrary: pool, weight: 4 }, { arbitrary: fc.constant('absent' as const), weight: 1 }),
+    tenant: fc.constantFrom<0 | 1>(0, 0, 0, 1),
+    rebind: fc.boolean(),
+    retry: fc.boolean(),
+  });
+const STEPS: Array<[fc.Arbitrary<Macro> | ((type: SessionType) => fc.Arbitrary<Macro>), [number, number, number]]> = [
+  [unifyLike, [3, 2, 3]],
   [fc.record({ kind: fc.constant('device' as const), s: slot, key }), [4, 1, 5]],
   [fc.record({ kind: fc.constant('deviceForeign' as const), s: slot, key }), [1, 0, 2]],
   [fc.record({ kind: fc.constant('deviceSkip' as const), s: slot }), [1, 1, 1]],
@@ -144,11 +170,17 @@ const STEPS: Array<[fc.Arbitrary<Macro>, [number, number, number]]> = [
 ];
 const stepsFor = (type: SessionType): fc.Arbitrary<Macro> => {
   const column = type === 'mobile' ? 0 : type === 'desktop' ? 1 : 2;
-  return fc.oneof(...STEPS.filter(([, w]) => w[column] > 0).map(([arbitrary, w]) => ({ arbitrary, weight: w[column] })));
+  return fc.oneof(
+    ...STEPS.filter(([, w]) => w[column] > 0).map(([arbitrary, w]) => ({
+      arbitrary: typeof arbitrary === 'function' ? arbitrary(type) : arbitrary,
+      weight: w[column],
+    })),
+  );
 };
 /** Every sequence opens with a session, so steps have something to act on; the steps favour its kind. */
 const firstUnify = fc.record({
-  kind: fc.constant('unify' as const),
+  kind: fc.constant('session' as const),
+  device: fc.constantFrom<0 | 1 | null>(0, 0, 1, null, null),
   type: fc.constantFrom<SessionType>('mobile', 'mobile', 'desktop', 'none'),
   number: pool,
   tenant: fc.constant<0 | 1>(0),
@@ -201,11 +233,12 @@ interface SessionModel {
   correlationId: string;
   client: ClockedClient;
   type: 'mobile' | 'desktop' | 'none';
-  initial: string;
+  /** The number given to /v3/unify, or null for a session started without one. */
+  initial: string | null;
   createdAt: number;
   messages: Sent[];
   /** Carrier answers for this session: vfps (fetch) and pixel confirmations (''). */
-  vfps: Array<{ vfp: string; at: number; number: string; startsAfter: number }>;
+  vfps: Array<{ vfp: string; at: number; number: string | null; startsAfter: number }>;
   redirectUrls: string[];
   /** Start calls (OTP / Instant Link) that were not refused as an invalid number, in order. */
   starts: number;
@@ -230,7 +263,7 @@ describe('possession can never be transferred (property)', () => {
 
   before(async () => {
     clock = new ManualClock(Date.parse('2026-04-01T00:00:00Z'));
-    server = await startTestServer({ overrides: { clock }, mobileAuthNumbers: MA_NUMBERS });
+    server = await startTestServer({ overrides: { clock }, mobileAuthNumbers: MA_NUMBERS, config: { mobileAuthLine: LINE } });
     integrators = [
       new Integrator(server.url, server, transport.post),
       new Integrator(server.url, await server.createClient('second tenant'), transport.post),
@@ -283,7 +316,7 @@ describe('possession can never be transferred (property)', () => {
     const sessions: SessionModel[] = [];
     lastOutbox = await recentOutbox();
 
-    const numberOf = (s: SessionModel): string => s.messages.at(-1)?.to ?? s.initial;
+    const numberOf = (s: SessionModel): string | null => s.messages.at(-1)?.to ?? s.initial;
 
     /** Checks the wire rules of a client-protocol reply. */
     const checkClientReply = (reply: Reply, what: string): void => {
@@ -339,7 +372,8 @@ describe('possession can never be transferred (property)', () => {
           if (!MA_NUMBERS.includes(phone)) return `the carrier does not know ${phone}`;
           const issued = s.vfps.filter((v) => v.vfp === finisher.vfp);
           if (issued.length === 0) return 'the vfp was not issued for this session';
-          if (!issued.some((v) => v.number === phone && v.startsAfter === s.starts)) {
+          // Without a number the carrier vouches for the line the browser is on (number discovery).
+          if (!issued.some((v) => (v.number === phone || (v.number === null && phone === LINE)) && v.startsAfter === s.starts)) {
             return 'the vfp was issued before a change of number (or for another number)';
           }
           return null;
@@ -384,7 +418,7 @@ describe('possession can never be transferred (property)', () => {
       }
     };
 
-    const pick = (index: number): SessionModel => sessions[index % sessions.length]!;
+    const pick = (index: number): SessionModel => sessions[sessions.length - 1 - (index % sessions.length)]!;
     const otherSessions = (s: SessionModel): SessionModel[] => sessions.filter((x) => x !== s);
 
     /** An OTP or Instant Link start: checks what went out against the reply. */
@@ -424,9 +458,10 @@ describe('possession can never be transferred (property)', () => {
       }
       if (step.kind === 'unify') {
         const tenant = tenants[step.tenant]!;
-        const phone = POOL[step.number];
+        const phone = step.number === 'absent' ? null : step.number === 'again' ? (sessions.at(-1)?.initial ?? POOL[0]) : POOL[step.number];
         trace.push(`unify ${step.type} ${phone} tenant ${step.tenant}${step.rebind ? ' rebind' : ''}${step.retry ? ' retry' : ''}`);
-        const request: Record<string, unknown> = { possessionType: step.type, phoneNumber: phone, clientRequestId: 'property', rebind: step.rebind, allowOTPRetry: step.retry };
+        const request: Record<string, unknown> = { possessionType: step.type, clientRequestId: 'property', rebind: step.rebind, allowOTPRetry: step.retry };
+        if (phone !== null) request.phoneNumber = phone;
         if (step.type === 'desktop') request.finalTargetUrl = TARGET;
         if (step.type === 'mobile') request.smsMessage = SIX_DIGIT_OTP;
         const reply = await tenant.integrator.post<{ success: string; correlationId: string; authToken: string }>('/v3/unify', request);
@@ -559,7 +594,7 @@ describe('possession can never be transferred (property)', () => {
           break;
         }
         case 'bind': {
-          const phone = step.number === 'own' ? numberOf(s) : POOL[step.number];
+          const phone = step.number === 'own' ? (numberOf(s) ?? POOL[0]) : POOL[step.number];
           const bound = await s.tenant.integrator.bind(s.correlationId, phone);
           check(bound.status < 500, `${what}: bind HTTP ${bound.status}`);
           if (bound.status !== 200) {
