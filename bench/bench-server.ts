@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
-import { loadConfig } from '../packages/server/src/config.js';
+import { loadConfig, NO_ABUSE_LIMITS } from '../packages/server/src/config.js';
 import { createClient } from '../packages/server/src/flows/clients.js';
 import { createLogger } from '../packages/server/src/deps.js';
 import { startServer } from '../packages/server/src/server.js';
@@ -34,7 +34,8 @@ if (kind === 'bare') {
 } else if (kind === 'handset') {
   const port = await freePort();
   const databaseUrl = process.env.HANDSET_BENCH_DATABASE_URL ?? join(mkdtempSync(join(tmpdir(), 'handset-bench-')), 'handset.db');
-  const config = { ...loadConfig({ port, host: '127.0.0.1', database: databaseUrl }, {}), rateLimitPerSecond: 0, logLevel: 'silent' };
+  const base = loadConfig({ port, host: '127.0.0.1', database: databaseUrl }, {});
+  const config = { ...base, rateLimitPerSecond: 0, limits: NO_ABUSE_LIMITS, logLevel: 'silent' };
   const server = await startServer(Object.freeze(config), { log: createLogger('silent') });
   const client = await createClient(server.deps.db.kysely, server.deps, 'bench');
   const url = `http://127.0.0.1:${port}`;

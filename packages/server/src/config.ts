@@ -4,8 +4,44 @@
  * environment variables (flags win), validated and frozen. Insecure development defaults are
  * listed by {@link insecureDefaults} so start-up can warn about each one loudly.
  */
+import { isIP } from 'node:net';
 import { INSTANT_LINK_TTL_SECONDS, OUTCOME_RETENTION_SECONDS } from '@handset/protocol';
 import { normalizePhone } from './lib/phone.js';
+
+/**
+ * Abuse bounds on what is reachable without a client secret (docs/errors.md, 429 8012). Each is a
+ * number of requests per fixed window; 0 turns that bound off.
+ */
+export interface AbuseLimits {
+  /** Per address per minute: client-protocol calls without a valid authToken, Instant Links, the sandbox carrier. */
+  publicPerIpPerMinute: number;
+  /** Per minute, all addresses together: client-protocol calls without a valid authToken. */
+  publicGlobalPerMinute: number;
+  /** New challenge rows per address per challenge lifetime (300 s), for calls without an authToken. */
+  challengesPerIp: number;
+  /** Per session per minute: client-protocol calls with a valid authToken. */
+  sessionPerMinute: number;
+  /** `POST /token` per client id per minute (counted once the credentials check). */
+  tokenPerClientPerMinute: number;
+  /** `POST /token` per address per minute. */
+  tokenPerIpPerMinute: number;
+  /** Failed `/token` credentials per address per 15 minutes; then the address gets 429 until the window ends. */
+  tokenFailuresPerIp: number;
+}
+
+/** Every abuse bound off: test servers and benchmarks that send everything from one address. */
+export const NO_ABUSE_LIMITS: Readonly<AbuseLimits> = Object.freeze({
+  publicPerIpPerMinute: 0,
+  publicGlobalPerMinute: 0,
+  challengesPerIp: 0,
+  sessionPerMinute: 0,
+  tokenPerClientPerMinute: 0,
+  tokenPerIpPerMinute: 0,
+  tokenFailuresPerIp: 0,
+});
+
+/** Fastify's `trustProxy`: false, or the addresses/CIDRs of the proxies whose X-Forwarded-For is believed. */
+export type TrustProxy = false | string[];
 
 export interface Config {
   port: number;
@@ -32,6 +68,10 @@ export interface Config {
   acceptedSigningKeysPem: string | null;
   /** Requests per second per client on `/v3/*` before 429 (0 turns the limit off). */
   rateLimitPerSecond: number;
+  /** Abuse bounds on unauthenticated routes, `/token` and authToken calls. */
+  limits: AbuseLimits;
+  /** Which proxies' `X-Forwarded-For` names the client address the per-address limits count by. */
+  trustProxy: TrustProxy;
   logLevel: string;
 }
 
@@ -62,6 +102,44 @@ function int(name: string, value: string | number | undefined, fallback: number,
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer ≥ ${min}, got "${value}"`);
   return n;
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * `HANDSET_TRUST_PROXY`: unset or `off` trusts no proxy (the socket address counts); otherwise a
+ * comma-separated list of proxy addresses or CIDRs (or `loopback`, `linklocal`, `uniquelocal`).
+ * Trusting any peer (`true`) or a hop count is refused: a direct caller could then choose the
+ * address it is counted under.
+ */
+export function parseTrustProxy(value: string | undefined): TrustProxy {
+  const raw = value?.trim() ?? '';
+  if (raw === '' || /^(off|false|no)$/i.test(raw)) return false;
+  const entries = raw.split(',').map((e) => e.trim());
+  for (const entry of entries) {
+    if (PROXY_NAMES.has(entry)) continue;
+    const [address = '', prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const maxPrefix = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= maxPrefix);
+    if (family === 0 || !prefixOk || extra !== undefined) {
+      throw new ConfigError(`HANDSET_TRUST_PROXY: "${entry}" is not an address, a CIDR or loopback/linklocal/uniquelocal`);
+    }
+  }
+  return entries;
+}
+
+function abuseLimits(env: NodeJS.ProcessEnv): AbuseLimits {
+  const limit = (name: string, fallback: number): number => int(`HANDSET_${name}`, env[`HANDSET_${name}`], fallback);
+  return {
+    publicPerIpPerMinute: limit('LIMIT_PUBLIC_PER_IP_PER_MINUTE', 600),
+    publicGlobalPerMinute: limit('LIMIT_PUBLIC_GLOBAL_PER_MINUTE', 6000),
+    challengesPerIp: limit('LIMIT_CHALLENGES_PER_IP', 100),
+    sessionPerMinute: limit('LIMIT_SESSION_PER_MINUTE', 60),
+    tokenPerClientPerMinute: limit('LIMIT_TOKEN_PER_CLIENT_PER_MINUTE', 60),
+    tokenPerIpPerMinute: limit('LIMIT_TOKEN_PER_IP_PER_MINUTE', 120),
+    tokenFailuresPerIp: limit('LIMIT_TOKEN_FAILURES_PER_IP', 10),
+  };
 }
 
 /** Normalises an origin to `scheme://host[:port]`, rejecting paths, queries and credentials. */
@@ -110,6 +188,8 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     signingKeyPem: env.HANDSET_SIGNING_KEY?.trim() || null,
     acceptedSigningKeysPem: env.HANDSET_SIGNING_KEYS_ACCEPTED?.trim() || null,
     rateLimitPerSecond: int('HANDSET_RATE_LIMIT_PER_SECOND', env.HANDSET_RATE_LIMIT_PER_SECOND, 25),
+    limits: Object.freeze(abuseLimits(env)),
+    trustProxy: parseTrustProxy(env.HANDSET_TRUST_PROXY),
     logLevel: env.HANDSET_LOG_LEVEL ?? 'info',
   };
   return Object.freeze(config);

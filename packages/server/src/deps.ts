@@ -8,6 +8,8 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { MemoryEventBus, type EventBus } from './events/event-bus.js';
 import { PgNotifyBus } from './events/pg-notify-bus.js';
+import { AbuseLimits } from './http/abuse-limits.js';
+import { limiterStore } from './http/limiter-store.js';
 import { RateLimiter } from './http/rate-limiter.js';
 import { SharedRateLimiter, type RequestBudget } from './http/shared-rate-limiter.js';
 import { REDACTED, redactDatabaseUrl, redactUrl, scrubText, scrubValue } from './lib/redact.js';
@@ -32,6 +34,8 @@ export interface Deps {
   groupCommit: GroupCommit;
   /** The per-client request budget of `/v3/*`: in-process on SQLite, in the database on PostgreSQL. */
   rateLimiter: RequestBudget;
+  /** The abuse bounds of unauthenticated routes, `/token` and authToken calls (http/abuse-limits.ts). */
+  limits: AbuseLimits;
   sms: SmsSender;
   carrier: MobileAuthProvider;
   signingKey: SigningKey;
@@ -146,6 +150,7 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
     log,
     bus: bus ?? new MemoryEventBus(),
     rateLimiter,
+    limits: new AbuseLimits(config.limits, limiterStore(db)),
     groupCommit: new GroupCommit(db.kysely),
     sms: new OutboxSmsSender({ clock, random, log }),
     carrier: new SandboxCarrier(() => config.publicUrl, numbers, carrierSecret(signingKey), config.mobileAuthLine),

@@ -9,7 +9,7 @@
  * test files run on both databases.
  */
 import { createServer } from 'node:net';
-import { loadConfig, type Config } from './config.js';
+import { loadConfig, NO_ABUSE_LIMITS, type AbuseLimits, type Config } from './config.js';
 import { createClient, type NewClient } from './flows/clients.js';
 import { createLogger, type DepsOverrides } from './deps.js';
 import { startServer, type RunningServer } from './server.js';
@@ -28,6 +28,8 @@ export interface TestServerOptions {
   databaseUrl?: string;
   /** Requests per second per client on /v3/* (default 0: no limit in tests). */
   rateLimitPerSecond?: number;
+  /** Abuse bounds to turn on (default: all off, since every test request comes from one address). */
+  limits?: Partial<AbuseLimits>;
   config?: Partial<Config>;
   overrides?: DepsOverrides;
 }
@@ -78,6 +80,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     mobileAuthNumbers: options.mobileAuthNumbers ?? [],
     mobileAuthLine: null,
     rateLimitPerSecond: options.rateLimitPerSecond ?? 0,
+    limits: { ...NO_ABUSE_LIMITS, ...options.limits },
     logLevel: process.env.HANDSET_TEST_LOG_LEVEL ?? 'silent',
     ...options.config,
   };

@@ -7,13 +7,31 @@ import { CHALLENGE_TTL_SECONDS, Header, SIGNATURE_VERSION, signingString } from 
 import type { Deps } from '../deps.js';
 import { sha256Hex } from '../lib/hash.js';
 import { randomToken } from '../ports/random.js';
-import { findChallenge, findDevice, insertChallenge, type DeviceRow } from '../store/devices-repo.js';
+import { findChallenge, findDevice, findLiveChallenge, insertChallenge, type DeviceRow } from '../store/devices-repo.js';
 import { verifyDeviceSignature } from './signatures.js';
 
-/** Issues a challenge for a device; it may be reused until it expires (decision C6). */
-export async function issueChallenge(deps: Deps, deviceId: string): Promise<{ challenge: string; ttl: number; deviceId: string }> {
+/**
+ * A device's live challenge is handed out again while at least half its lifetime is left: the
+ * SDK uses one until `ttl − 60` s, so it gets ≥ 90 s of use, and a device has at most about two
+ * live rows however often anyone asks for it.
+ */
+const REUSE_MIN_REMAINING_MS = (CHALLENGE_TTL_SECONDS * 1000) / 2;
+
+/**
+ * Issues a challenge for a device, or hands out its live one (reusable until it expires,
+ * decision C6). `admitNewRow` runs before a new row is written and may refuse by throwing.
+ */
+export async function issueChallenge(
+  deps: Deps,
+  deviceId: string,
+  admitNewRow?: () => Promise<void>,
+): Promise<{ challenge: string; ttl: number; deviceId: string }> {
+  const now = deps.clock.now();
+  const live = await findLiveChallenge(deps.db.kysely, deviceId, now + REUSE_MIN_REMAINING_MS);
+  if (live) return { challenge: live.challenge, ttl: Math.floor((live.expires_at - now) / 1000), deviceId };
+  await admitNewRow?.();
   const challenge = randomToken(deps.random, 24);
-  await insertChallenge(deps.db.kysely, challenge, deviceId, deps.clock.now() + CHALLENGE_TTL_SECONDS * 1000);
+  await insertChallenge(deps.db.kysely, challenge, deviceId, now + CHALLENGE_TTL_SECONDS * 1000, now);
   return { challenge, ttl: CHALLENGE_TTL_SECONDS, deviceId };
 }
 

@@ -51,6 +51,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     // "Bodies must be valid JSON under 4 KB": 4096 bytes and more are refused.
     bodyLimit: MAX_BODY_BYTES - 1,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // Whose X-Forwarded-For names the caller's address (the per-address limits count by it).
+    trustProxy: deps.config.trustProxy,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandler(app);

@@ -75,8 +75,26 @@ export async function findIdentityByProveId(
     .executeTakeFirst();
 }
 
-export async function insertChallenge(q: Executor, challenge: string, deviceId: string, expiresAt: number): Promise<void> {
+/** Inserts a challenge and deletes the device's expired ones, so a device's rows never pile up. */
+export async function insertChallenge(q: Executor, challenge: string, deviceId: string, expiresAt: number, now: number): Promise<void> {
+  await q.deleteFrom('challenges').where('device_id', '=', deviceId).where('expires_at', '<=', now).execute();
   await q.insertInto('challenges').values({ challenge, device_id: deviceId, expires_at: expiresAt }).execute();
+}
+
+/** The device's challenge that lives longest, if it lives at least until `liveUntil`. */
+export async function findLiveChallenge(
+  q: Executor,
+  deviceId: string,
+  liveUntil: number,
+): Promise<{ challenge: string; expires_at: number } | undefined> {
+  return q
+    .selectFrom('challenges')
+    .select(['challenge', 'expires_at'])
+    .where('device_id', '=', deviceId)
+    .where('expires_at', '>=', liveUntil)
+    .orderBy('expires_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
 }
 
 export async function findChallenge(

@@ -145,11 +145,30 @@ const proofTo: Migration = {
   },
 };
 
+/**
+ * Abuse bounds: `rate_limits` is rate-limiter-flexible's PostgreSQL table (its column order:
+ * key, points, expire), created here instead of by the library; challenges are looked up by
+ * device to hand out a live one again instead of writing a row per request.
+ */
+const abuseLimits: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('rate_limits')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('points', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('expire', time)
+      .execute();
+    await db.schema.createIndex('rate_limits_expire').on('rate_limits').column('expire').execute();
+    await db.schema.createIndex('challenges_device').on('challenges').columns(['device_id', 'expires_at']).execute();
+  },
+};
+
 /** Every migration, in order of their keys. */
 export const migrations: Record<string, Migration> = {
   '2026_11_25_001_initial': initial,
   '2026_11_26_002_rate_counters': rateCounters,
   '2026_12_01_003_proof_to': proofTo,
+  '2026_12_01_004_abuse_limits': abuseLimits,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -109,6 +109,13 @@ export interface RateCountersTable {
   count: number;
 }
 
+/** rate-limiter-flexible's PostgreSQL counters (abuse bounds): points spent by `key` until `expire` (epoch ms). */
+export interface RateLimitsTable {
+  key: string;
+  points: number;
+  expire: number | null;
+}
+
 export interface Database {
   clients: ClientsTable;
   access_tokens: AccessTokensTable;
@@ -119,4 +126,5 @@ export interface Database {
   challenges: ChallengesTable;
   signing_keys: SigningKeysTable;
   rate_counters: RateCountersTable;
+  rate_limits: RateLimitsTable;
 }

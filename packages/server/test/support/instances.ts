@@ -12,6 +12,15 @@ import { freePort, testDatabaseUrl } from '../../src/testing.js';
 
 const BIN = fileURLToPath(new URL('../../bin/handset.mjs', import.meta.url));
 const START_TIMEOUT_MS = 60_000;
+const ABUSE_LIMIT_VARIABLES = [
+  'HANDSET_LIMIT_PUBLIC_PER_IP_PER_MINUTE',
+  'HANDSET_LIMIT_PUBLIC_GLOBAL_PER_MINUTE',
+  'HANDSET_LIMIT_CHALLENGES_PER_IP',
+  'HANDSET_LIMIT_SESSION_PER_MINUTE',
+  'HANDSET_LIMIT_TOKEN_PER_CLIENT_PER_MINUTE',
+  'HANDSET_LIMIT_TOKEN_PER_IP_PER_MINUTE',
+  'HANDSET_LIMIT_TOKEN_FAILURES_PER_IP',
+];
 
 /**
  * The PostgreSQL URL of the multi-instance tests, or a skip reason. Under `CI` a missing URL is
@@ -70,6 +79,8 @@ export async function startInstance(
         ...process.env,
         HANDSET_LOG_LEVEL: 'warn',
         HANDSET_RATE_LIMIT_PER_SECOND: '0',
+        // Every request of a test comes from 127.0.0.1: no per-address or per-client abuse bounds.
+        ...Object.fromEntries(ABUSE_LIMIT_VARIABLES.map((name) => [name, '0'])),
         HANDSET_DATABASE_URL: via === 'env' ? databaseUrl : '',
         ...env,
       },

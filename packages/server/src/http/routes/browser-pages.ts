@@ -3,17 +3,19 @@
  * What a phone's browser opens directly: the Instant Link (`/v1/il/:token`) and the sandbox
  * carrier that answers Mobile Auth redirect URLs (`/v1/sandbox/carrier/:token`).
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Deps } from '../../deps.js';
 import { openInstantLink } from '../../possession/instant-link-step.js';
 import { answerCarrier } from '../../possession/mobile-auth-step.js';
+import { limitByAddress } from '../caller-limits.js';
 import { htmlPage } from './html.js';
 
 /** A 1×1 transparent GIF: what the pixel implementation of Mobile Auth loads. */
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 
 export function browserPageRoutes(app: FastifyInstance, deps: Deps): void {
-  app.get<{ Params: { token: string } }>('/v1/il/:token', async (request, reply) => {
+  const perAddress = { onRequest: async (request: FastifyRequest) => limitByAddress(deps, request) };
+  app.get<{ Params: { token: string } }>('/v1/il/:token', perAddress, async (request, reply) => {
     const opening = await openInstantLink(deps, request.params.token);
     if (opening.kind === 'redirect') return reply.redirect(opening.location, 302);
     const expired = opening.kind === 'expired';
@@ -30,7 +32,7 @@ export function browserPageRoutes(app: FastifyInstance, deps: Deps): void {
       );
   });
 
-  app.get<{ Params: { token: string }; Querystring: { r?: string } }>('/v1/sandbox/carrier/:token', async (request, reply) => {
+  app.get<{ Params: { token: string }; Querystring: { r?: string } }>('/v1/sandbox/carrier/:token', perAddress, async (request, reply) => {
     const answer = await answerCarrier(deps, request.params.token, request.query.r === 'f');
     if (answer.kind === 'vfp') return reply.header('cache-control', 'no-store').send({ vfp: answer.vfp });
     if (answer.kind === 'pixel') return reply.header('cache-control', 'no-store').type('image/gif').send(PIXEL);

@@ -34,7 +34,7 @@ import { finishMobileAuth, mobileAuthFailed, startMobileAuth } from '../../posse
 import { finishOtp, otpFailed, startOtp } from '../../possession/otp-step.js';
 import { unregisterDevice, type SignedRequest } from '../../flows/device-unregister.js';
 import { apiError } from '../api-error.js';
-import { authenticateAuthToken } from '../auth-token-hook.js';
+import { authenticateAndLimit, callerAddress, limitAnonymousClientCall, limitOptionallyAuthenticated } from '../caller-limits.js';
 
 const replies = { 200: ClientEnvelopeSchema, 400: ErrorBodySchema, 401: ErrorBodySchema };
 
@@ -52,7 +52,7 @@ async function requireValidSignatureIfPresent(deps: Deps, request: FastifyReques
 
 export const clientApiRoutes = (deps: Deps): FastifyPluginAsyncTypebox =>
   async (app) => {
-    const authenticated = { onRequest: async (request: FastifyRequest) => authenticateAuthToken(deps, request) };
+    const authenticated = { onRequest: async (request: FastifyRequest) => authenticateAndLimit(deps, request) };
 
     app.post(
       '/v1/client/device/passive/register',
@@ -120,16 +120,20 @@ export const clientApiRoutes = (deps: Deps): FastifyPluginAsyncTypebox =>
 
     app.post(
       '/v1/client/challenge',
-      { schema: { body: DeviceIdRequestSchema, response: { 200: ChallengeResponseSchema, 400: ErrorBodySchema, 401: ErrorBodySchema } } },
+      {
+        onRequest: async (request) => limitOptionallyAuthenticated(deps, request),
+        schema: { body: DeviceIdRequestSchema, response: { 200: ChallengeResponseSchema, 400: ErrorBodySchema, 401: ErrorBodySchema } },
+      },
       async (request) => {
-        if (request.headers.authorization) await authenticateAuthToken(deps, request);
-        return issueChallenge(deps, request.body.deviceId);
+        // Without an authToken, new challenge rows are capped per address (handing out a live one is free).
+        const admitNewRow = request.headers.authorization ? undefined : async () => deps.limits.take('challengesPerIp', callerAddress(request));
+        return issueChallenge(deps, request.body.deviceId, admitNewRow);
       },
     );
 
     app.post(
       '/v1/client/device/unregister',
-      { schema: { body: DeviceIdRequestSchema, response: replies } },
+      { onRequest: async (request) => limitAnonymousClientCall(deps, request), schema: { body: DeviceIdRequestSchema, response: replies } },
       async (request) => {
         // An unknown or revoked key ends quietly too: the browser may wipe its copy.
         await unregisterDevice(deps, request.body.deviceId, signedRequest(request));
