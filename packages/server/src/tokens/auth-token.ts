@@ -58,17 +58,29 @@ function decodeVerified(token: string, key: Pick<SigningKey, 'publicKey'>): Veri
   return { ok: true, claims };
 }
 
+/** Verified tokens kept at most (about the live sessions of 10 minutes at 15 new sessions a second). */
+const CACHE_LIMIT = 10_000;
+
 /**
- * Verifies signature and expiry. Verified tokens are cached: the same token arrives on every call of a flow.
+ * Verifies signature and expiry. Verified tokens are cached: the same token arrives on every call
+ * of a flow. The cache holds live tokens only: an expired one is dropped, and when full the oldest
+ * goes, so memory follows the sessions in progress instead of growing until a limit.
  * `accepted` public keys are tried after the signing key's (key rotation across instances).
  */
 export class AuthTokenVerifier {
   readonly #cache = new Map<string, AuthTokenClaims>();
   readonly #key: SigningKey;
   readonly #accepted: ReadonlyArray<Pick<SigningKey, 'publicKey'>>;
-  constructor(key: SigningKey, accepted: readonly KeyObject[] = []) {
+  readonly #limit: number;
+  constructor(key: SigningKey, accepted: readonly KeyObject[] = [], options: { cacheLimit?: number } = {}) {
     this.#key = key;
     this.#accepted = accepted.map((publicKey) => ({ publicKey }));
+    this.#limit = options.cacheLimit ?? CACHE_LIMIT;
+  }
+
+  /** How many verified tokens are cached. */
+  get cached(): number {
+    return this.#cache.size;
   }
 
   verify(token: string, nowMs: number): VerifiedAuthToken {
@@ -81,10 +93,26 @@ export class AuthTokenVerifier {
       }
       if (!result.ok) return result;
       claims = result.claims;
-      if (this.#cache.size > 10_000) this.#cache.clear();
+      if (claims.exp * 1000 <= nowMs) return { ok: false, problem: 'expired' };
+      this.#forgetExpired(nowMs);
+      if (this.#cache.size >= this.#limit) this.#cache.delete(this.#cache.keys().next().value!);
       this.#cache.set(token, claims);
     }
-    if (claims.exp * 1000 <= nowMs) return { ok: false, problem: 'expired' };
+    if (claims.exp * 1000 <= nowMs) {
+      this.#cache.delete(token);
+      return { ok: false, problem: 'expired' };
+    }
     return { ok: true, claims };
+  }
+
+  /**
+   * Every authToken lives as long as its session, and a token is cached at its first call, so the
+   * cache's insertion order is close to expiry order: drop from the oldest while they have expired.
+   */
+  #forgetExpired(nowMs: number): void {
+    for (const [token, claims] of this.#cache) {
+      if (claims.exp * 1000 > nowMs) return;
+      this.#cache.delete(token);
+    }
   }
 }
