@@ -14,7 +14,9 @@ import './request-context.js';
 import { installBodyParsers } from './body-parsers.js';
 import { CLIENT_ABORTED, isClientAbort } from './client-abort.js';
 import { installCors } from './cors.js';
-import { installErrorHandler } from './error-handler.js';
+import { answerClientError } from './client-errors.js';
+import { answerFrameworkError, installErrorHandler } from './error-handler.js';
+import { installRequestChecks } from './request-checks.js';
 import { browserPageRoutes } from './routes/browser-pages.js';
 import { clientApiRoutes } from './routes/client-api.js';
 import { devOutboxRoute } from './routes/dev-outbox.js';
@@ -53,9 +55,15 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     // Whose X-Forwarded-For names the caller's address (the per-address limits count by it).
     trustProxy: deps.config.trustProxy,
+    // Every answer is {code, message}: malformed HTTP (Node's parser), routing failures, and a
+    // missing Host header (checked in request-checks.ts: Node's own answer has no body).
+    clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
+    http: { requireHostHeader: false },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandler(app);
+  installRequestChecks(app);
   installBodyParsers(app);
   await app.register(swagger, {
     openapi: {

@@ -22,6 +22,8 @@ export async function authenticateAuthToken(deps: Deps, request: FastifyRequest,
     if (!match) throw apiError('UNAUTHORIZED', 'missing bearer authToken');
     token = match[1]!;
   }
+  // A repeated query parameter is refused before this (request-shape.ts); never trust the type anyway.
+  if (typeof token !== 'string') throw apiError('UNAUTHORIZED', PROBLEM_TEXT.malformed);
   const verified = deps.authTokens.verify(token, deps.clock.now());
   if (!verified.ok) throw apiError('UNAUTHORIZED', PROBLEM_TEXT[verified.problem]);
   const session = await findSessionBy(deps.db.kysely, 'auth_id', verified.claims.auth.id);

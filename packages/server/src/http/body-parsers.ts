@@ -1,7 +1,7 @@
 /**
  * @module body-parsers
  * JSON bodies are parsed by hand so the exact text is kept (request signatures cover it) and
- * a syntax error gets the protocol's own message. `/token` takes form bodies.
+ * a syntax error gets the protocol's own message. `/token` takes form bodies, each field once.
  */
 import type { FastifyInstance } from 'fastify';
 import { apiError } from './api-error.js';
@@ -20,6 +20,12 @@ export function installBodyParsers(app: FastifyInstance): void {
   });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (request, body, done) => {
     request.rawBody = body as string;
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    const fields = new Map<string, string>();
+    for (const [name, value] of new URLSearchParams(body as string)) {
+      // As with query parameters: a field given twice is refused, never read as one of the two.
+      if (fields.has(name)) return done(apiError('MALFORMED_REQUEST', `field '${name.slice(0, 40)}' is given more than once`), undefined);
+      fields.set(name, value);
+    }
+    done(null, Object.fromEntries(fields));
   });
 }

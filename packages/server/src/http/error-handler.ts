@@ -9,6 +9,8 @@ import { DomainError } from '../flows/domain-error.js';
 import { HttpError } from './api-error.js';
 import { DOMAIN_ERROR_API } from './domain-error-status.js';
 import { isDatabaseUnavailable } from './database-errors.js';
+import { sendMalformed } from './error-answers.js';
+import { allowedMethods, trackRoutes } from './route-methods.js';
 
 interface ValidationItem {
   keyword: string;
@@ -26,19 +28,23 @@ function fieldName(item: ValidationItem): string {
   return path;
 }
 
+/** What a validated value is called in messages, by where Fastify found it. */
+const NOUN: Record<string, string> = { querystring: 'query parameter', headers: 'header', params: 'path parameter' };
+
 /** "field 'x' is missing" / "field 'x' is invalid: must be …": the message names the field. */
 export function validationMessage(items: readonly ValidationItem[], context: string): string {
   const item = items[0];
   if (!item) return 'the request is malformed';
   const field = fieldName(item);
-  if (item.keyword === 'required') return `field '${field}' is missing`;
+  const noun = NOUN[context] ?? 'field';
+  if (item.keyword === 'required') return `${noun} '${field}' is missing`;
   if (!field) return `the ${context} must be a JSON object`;
-  if (item.keyword === 'maxLength') return `field '${field}' is too long (at most ${item.params.limit} characters)`;
-  if (item.keyword === 'pattern') return `field '${field}' contains characters that are not allowed`;
+  if (item.keyword === 'maxLength') return `${noun} '${field}' is too long (at most ${item.params.limit} characters)`;
+  if (item.keyword === 'pattern') return `${noun} '${field}' contains characters that are not allowed`;
   if (item.keyword === 'anyOf' || item.keyword === 'const' || item.keyword === 'enum') {
-    return `field '${field}' has a value that is not allowed`;
+    return `${noun} '${field}' has a value that is not allowed`;
   }
-  return `field '${field}' is invalid: ${item.message ?? 'wrong type'}`;
+  return `${noun} '${field}' is invalid: ${item.message ?? 'wrong type'}`;
 }
 
 const FRAMEWORK_MESSAGES: Record<string, string> = {
@@ -49,7 +55,19 @@ const FRAMEWORK_MESSAGES: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'the Content-Length does not match the body',
 };
 
+/**
+ * Fastify's `frameworkErrors`: failures found while routing, before any hook runs. A path that
+ * does not decode is a 400; a path parameter over Fastify's 100 characters is a 414.
+ */
+export function answerFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return void sendMalformed(reply, 414, 'a path segment is too long (at most 100 characters)');
+  if (error.code === 'FST_ERR_BAD_URL') return void sendMalformed(reply, 400, 'the request path is not valid percent-encoded UTF-8');
+  sendMalformed(reply, 400, 'the request is malformed');
+}
+
+/** Installs the error and not-found handlers; call before any route is added (405s need the routes). */
 export function installErrorHandler(app: FastifyInstance): void {
+  trackRoutes(app);
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof HttpError) {
       return reply.code(error.status).headers(error.headers).send({ code: error.code, message: error.message });
@@ -80,6 +98,11 @@ export function installErrorHandler(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ code: ApiError.NOT_FOUND.code, message: `no endpoint ${request.method} ${request.url.split('?')[0]}` });
+    const path = request.url.split('?')[0]!;
+    const allowed = allowedMethods(app, path);
+    if (allowed.length > 0) {
+      return sendMalformed(reply, 405, `method ${request.method} is not allowed on this path (allowed: ${allowed.join(', ')})`, { allow: allowed.join(', ') });
+    }
+    return reply.code(404).send({ code: ApiError.NOT_FOUND.code, message: `no endpoint ${request.method} ${path}` });
   });
 }

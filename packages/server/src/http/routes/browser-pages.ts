@@ -3,6 +3,7 @@
  * What a phone's browser opens directly: the Instant Link (`/v1/il/:token`) and the sandbox
  * carrier that answers Mobile Auth redirect URLs (`/v1/sandbox/carrier/:token`).
  */
+import { ApiError } from '@handset/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Deps } from '../../deps.js';
 import { openInstantLink } from '../../possession/instant-link-step.js';
@@ -36,6 +37,6 @@ export function browserPageRoutes(app: FastifyInstance, deps: Deps): void {
     const answer = await answerCarrier(deps, request.params.token, request.query.r === 'f');
     if (answer.kind === 'vfp') return reply.header('cache-control', 'no-store').send({ vfp: answer.vfp });
     if (answer.kind === 'pixel') return reply.header('cache-control', 'no-store').type('image/gif').send(PIXEL);
-    return reply.code(404).send({ error: 'the carrier does not recognise this session or number' });
+    return reply.code(ApiError.NOT_FOUND.status).send({ code: ApiError.NOT_FOUND.code, message: 'the carrier does not recognise this session or number' });
   });
 }

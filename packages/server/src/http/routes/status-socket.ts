@@ -6,12 +6,17 @@
  * its deadline passes, so a lost event or another instance's change is never missed for long.
  */
 import { ClientErrorCode, SOCKET_PING, SOCKET_PONG, Step, type StatusMessage } from '@handset/protocol';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
 import type { Deps } from '../../deps.js';
 import { effectiveState } from '../../flows/session-state.js';
 import { writeDueExpiry } from '../../flows/session-tx.js';
 import { findSessionBy, type SessionRow } from '../../store/sessions-repo.js';
 import { authenticateAuthToken } from '../auth-token-hook.js';
+import { answerRefusedHandshakes, refuseBadHandshake } from '../websocket-handshake.js';
+
+/** The authToken rides in the query (browsers cannot set headers on a WebSocket); a missing or malformed one is a 401. */
+const StatusQuerySchema = Type.Object({ token: Type.Optional(Type.String({ maxLength: 4096 })) });
 
 /** Re-check at least this often even without events (a safety net for missed notifications). */
 const RECHECK_MS = 15_000;
@@ -32,11 +37,15 @@ function messageFor(session: SessionRow, state: SessionRow['state']): StatusMess
 }
 
 export function statusSocketRoute(app: FastifyInstance, deps: Deps): void {
-  app.get(
+  answerRefusedHandshakes(app.websocketServer);
+  app.get<{ Querystring: { token?: string } }>(
     '/v1/client/status',
     {
       websocket: true,
-      onRequest: async (request: FastifyRequest<{ Querystring: { token?: string } }>) => {
+      schema: { querystring: StatusQuerySchema },
+      // Handshake, then query (schema), then the authToken: the socket library never answers.
+      onRequest: refuseBadHandshake,
+      preHandler: async (request) => {
         await authenticateAuthToken(deps, request, request.query.token ?? '');
       },
     },
