@@ -6,6 +6,7 @@
  * instead of a row per request. Addresses other than 127.0.0.1 come through X-Forwarded-For
  * from a trusted loopback proxy (HANDSET_TRUST_PROXY).
  */
+import { get as httpGet } from 'node:http';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -229,6 +230,25 @@ describe('authToken calls are bounded per session, not per address', () => {
     assert.equal((await challenge(server, 'anon', nat)).status, 200);
     assert.equal((await challenge(server, 'anon', nat)).status, 200);
     assertLimited(await challenge(server, 'anon', nat), 60);
+  });
+
+  it('the status socket spends from its session budget too: a JSON 429 before the upgrade', async () => {
+    const one = await session();
+    for (let i = 0; i < 6; i++) (await one.openStatusSocket()).close();
+    const url = `${server.url}/v1/client/status?token=${encodeURIComponent(one.authToken)}`;
+    const upgrade = { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' };
+    const refused = await new Promise<{ status: number; retryAfter: string | undefined; body: string }>((resolve, reject) => {
+      const request = httpGet(url, { headers: upgrade }, (response) => {
+        let body = '';
+        response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, retryAfter: response.headers['retry-after'], body }));
+      });
+      request.on('upgrade', () => reject(new Error('the socket was upgraded')));
+      request.on('error', reject);
+    });
+    assert.equal(refused.status, 429);
+    assert.ok(Number(refused.retryAfter) > 0);
+    assertErrorBody(JSON.parse(refused.body), ApiError.RATE_LIMITED.code);
   });
 
   it('an authToken that does not verify is counted per address', async () => {

@@ -12,7 +12,7 @@ import type { Deps } from '../../deps.js';
 import { effectiveState } from '../../flows/session-state.js';
 import { writeDueExpiry } from '../../flows/session-tx.js';
 import { findSessionBy, type SessionRow } from '../../store/sessions-repo.js';
-import { authenticateAuthToken } from '../auth-token-hook.js';
+import { authenticateAndLimit } from '../caller-limits.js';
 import { answerRefusedHandshakes, refuseBadHandshake } from '../websocket-handshake.js';
 
 /** The authToken rides in the query (browsers cannot set headers on a WebSocket); a missing or malformed one is a 401. */
@@ -46,7 +46,8 @@ export function statusSocketRoute(app: FastifyInstance, deps: Deps): void {
       // Handshake, then query (schema), then the authToken: the socket library never answers.
       onRequest: refuseBadHandshake,
       preHandler: async (request) => {
-        await authenticateAuthToken(deps, request, request.query.token ?? '');
+        // Spends from the session's budget (or, refused, the address's): a JSON 429 before the upgrade.
+        await authenticateAndLimit(deps, request, request.query.token ?? '');
       },
     },
     (socket, request) => {
