@@ -293,12 +293,13 @@ describe('log redaction', () => {
     });
   }
 
+  // Only in the PostgreSQL pass (npm test runs this file in both): the SQLite pass has no server to
+  // print a PostgreSQL URL for, and a skip there would read as a gap in CI's closing line.
   const pgUrl = testDatabaseUrl();
-  it(
+  if (pgUrl) it(
     'handset serve prints its PostgreSQL URL without the password, given as user:password@ or as ?password=',
-    { skip: pgUrl === null && 'needs PostgreSQL (runs in the PostgreSQL pass)' },
     async () => {
-      const scratch = await createScratchSchema(pgUrl!, 'hs_test');
+      const scratch = await createScratchSchema(pgUrl, 'hs_test');
       try {
         // Trust authentication ignores both passwords, so the server starts with them.
         const url = new URL(scratch.url);
