@@ -7,12 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
-import type { UnifyRequest, UnifyResponse, UnifyResult } from '@handset/protocol';
+import type { UnifyResult } from '@handset/protocol';
 import type { ManualClock } from '../../src/ports/clock.js';
 import type { TestServer } from '../../src/testing.js';
 import type { DeviceKey } from './device-key.js';
 import { PA_VERSION } from '@handset/protocol';
 import { postJson, ProtocolClient, type Reply } from './protocol-client.js';
+import { Backend } from './server-api.js';
 
 /** How a JSON POST reaches the platform: `postJson` (fetch), or {@link KeepAliveTransport}. */
 export type PostJson = <T>(url: string, body: unknown, headers?: Record<string, string>) => Promise<Reply<T>>;
@@ -130,57 +131,24 @@ export function clientFor(authToken: string, options: { clock?: ManualClock | un
 type Envelope = { next?: string; data?: Record<string, unknown>; error?: { code: number; message: string } };
 
 /**
- * The integrator's back end: token, unify, status, bind. Unlike `Backend` it fetches a new access
+ * The integrator's back end (`Backend`) over a chosen transport, fetching a new access
  * token when the old one is refused (a ManualClock moved past its hour).
  */
-export class Integrator {
-  #token: string | null = null;
-  readonly url: string;
-  readonly clientId: string;
-  readonly clientSecret: string;
+export class Integrator extends Backend {
   readonly #post: PostJson;
   constructor(url: string, credentials: { clientId: string; clientSecret: string }, transport: PostJson = postJson) {
-    this.url = url;
-    this.clientId = credentials.clientId;
-    this.clientSecret = credentials.clientSecret;
+    super(url, credentials.clientId, credentials.clientSecret);
     this.#post = transport;
   }
 
-  static of(server: TestServer): Integrator {
+  static override of(server: TestServer): Integrator {
     return new Integrator(server.url, server);
   }
 
-  async #fetchToken(): Promise<string> {
-    const response = await fetch(`${this.url}/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: this.clientId, client_secret: this.clientSecret }),
-    });
-    if (response.status !== 200) throw new Error(`token request failed: ${response.status}`);
-    this.#token = ((await response.json()) as { access_token: string }).access_token;
-    return this.#token;
-  }
-
-  async post<T>(path: string, body: unknown): Promise<Reply<T>> {
-    const reply = await this.#post<T>(this.url + path, body, { authorization: `Bearer ${this.#token ?? (await this.#fetchToken())}` });
+  override async post<T>(path: string, body: unknown): Promise<Reply<T>> {
+    const reply = await this.#post<T>(this.url + path, body, { authorization: `Bearer ${await this.token()}` });
     if (reply.status !== 401) return reply;
-    return this.#post<T>(this.url + path, body, { authorization: `Bearer ${await this.#fetchToken()}` });
-  }
-
-  async unify(request: Partial<UnifyRequest> & { possessionType: UnifyRequest['possessionType'] }): Promise<UnifyResponse> {
-    const reply = await this.post<UnifyResponse>('/v3/unify', { clientRequestId: 'attack', ...request });
-    if (reply.status !== 200) throw new Error(`unify failed: ${reply.status} ${JSON.stringify(reply.body)}`);
-    return reply.body;
-  }
-
-  async status(correlationId: string): Promise<UnifyResult> {
-    const reply = await this.post<UnifyResult>('/v3/unify-status', { correlationId });
-    if (reply.status !== 200) throw new Error(`status failed: ${reply.status} ${JSON.stringify(reply.body)}`);
-    return reply.body;
-  }
-
-  bind(correlationId: string, phoneNumber: string): Promise<Reply<UnifyResult>> {
-    return this.post<UnifyResult>('/v3/unify-bind', { correlationId, phoneNumber });
+    return this.#post<T>(this.url + path, body, { authorization: `Bearer ${await this.token(true)}` });
   }
 }
 

@@ -21,8 +21,9 @@ export class Backend {
     return new Backend(server.url, server.clientId, server.clientSecret);
   }
 
-  async token(): Promise<string> {
-    if (this.#token) return this.#token;
+  /** The access token, fetched once; `fresh` fetches a new one (after the old one was refused). */
+  async token(fresh = false): Promise<string> {
+    if (this.#token && !fresh) return this.#token;
     const response = await fetch(`${this.url}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
