@@ -5,9 +5,9 @@
  * `--postgres`), measures its capacity for the mixed flows (closed loop with half, once and twice
  * `--concurrency` flows at a time, `--measure-seconds` in all; the best throughput counts), then
  * runs the mix at half of it (or at `--rate` flows per second)
- * for `--minutes`. Every `--interval-seconds` it writes one CSV row: the server's RSS, open file
- * descriptors and CPU from /proc, the database size, the /healthz latency from a worker thread
- * (event-loop lag as seen from outside), and the flows done. At the end it draws the PNG chart
+ * for `--minutes`. Every `--interval-seconds` it writes one CSV row: the server's RSS (and the part
+ * of it that is the C heap), open file descriptors and CPU from /proc, the database size, the
+ * /healthz latency from a worker thread (event-loop lag as seen from outside), and the flows done. At the end it draws the PNG chart
  * and prints PASS when memory is flat: the least-squares RSS trend over the second half grows
  * less than `--max-growth-mb`, and at least 99 % of the flows succeeded.
  *
@@ -23,7 +23,7 @@ import { Backend } from '../packages/server/test/support/server-api.js';
 import { renderSvg, svgToPng } from './soak/chart.js';
 import { FLOWS, runFlow } from './soak/flows.js';
 import { startLagProbe } from './soak/lag-probe.js';
-import { cpuSeconds, openFds, PostgresSize, rssMb, sqliteSize, type DatabaseSize } from './soak/process-stats.js';
+import { cpuSeconds, nativeHeapMb, openFds, PostgresSize, rssMb, sqliteSize, type DatabaseSize } from './soak/process-stats.js';
 
 const { values: options } = parseArgs({
   options: {
@@ -77,6 +77,7 @@ function fit(xs: number[], ys: number[]): { slope: number; intercept: number } {
 interface Row {
   elapsedS: number;
   rssMb: number;
+  nativeMb: number;
   fds: number;
   cpuPct: number;
   dbMb: number;
@@ -91,11 +92,11 @@ interface Row {
   inFlight: number;
 }
 
-const COLUMNS = 'elapsed_s,rss_mb,fds,cpu_pct,db_mb,wal_mb,lag_p50_ms,lag_p99_ms,lag_max_ms,probe_failures,flows_ok,flows_failed,flows_dropped,in_flight';
+const COLUMNS = 'elapsed_s,rss_mb,native_heap_mb,fds,cpu_pct,db_mb,wal_mb,lag_p50_ms,lag_p99_ms,lag_max_ms,probe_failures,flows_ok,flows_failed,flows_dropped,in_flight';
 
 function csvLine(r: Row): string {
   const f = (v: number, d: number): string => (Number.isFinite(v) ? v.toFixed(d) : '');
-  return [r.elapsedS, f(r.rssMb, 1), r.fds, f(r.cpuPct, 1), f(r.dbMb, 2), f(r.walMb, 2), f(r.lagP50, 2), f(r.lagP99, 2), f(r.lagMax, 2), r.probeFailures, r.ok, r.failed, r.dropped, r.inFlight].join(',');
+  return [r.elapsedS, f(r.rssMb, 1), f(r.nativeMb, 1), r.fds, f(r.cpuPct, 1), f(r.dbMb, 2), f(r.walMb, 2), f(r.lagP50, 2), f(r.lagP99, 2), f(r.lagMax, 2), r.probeFailures, r.ok, r.failed, r.dropped, r.inFlight].join(',');
 }
 
 async function main(): Promise<void> {
@@ -188,6 +189,7 @@ async function main(): Promise<void> {
       const row: Row = {
         elapsedS: Math.round((now - soakStart) / 1000),
         rssMb: rssMb(pid),
+        nativeMb: nativeHeapMb(pid),
         fds: openFds(pid),
         cpuPct: now > lastSampleAt ? ((cpu - lastCpu) / ((now - lastSampleAt) / 1000)) * 100 : NaN,
         dbMb: db.dataMb,
@@ -208,7 +210,7 @@ async function main(): Promise<void> {
       appendFileSync(csvPath, `${csvLine(row)}\n`);
       const m = (row.elapsedS / 60).toFixed(1);
       console.log(
-        `${m.padStart(5)} min  rss ${row.rssMb.toFixed(1)} MB  fds ${row.fds}  cpu ${row.cpuPct.toFixed(0)} %  db ${row.dbMb.toFixed(1)} MB (+ wal ${row.walMb.toFixed(1)})  ` +
+        `${m.padStart(5)} min  rss ${row.rssMb.toFixed(1)} MB (C heap ${row.nativeMb.toFixed(1)})  fds ${row.fds}  cpu ${row.cpuPct.toFixed(0)} %  db ${row.dbMb.toFixed(1)} MB (+ wal ${row.walMb.toFixed(1)})  ` +
           `healthz p50 ${row.lagP50.toFixed(1)} / p99 ${row.lagP99.toFixed(1)} ms  flows ${row.ok} ok, ${row.failed} failed, ${row.dropped} dropped`,
       );
     };
@@ -267,6 +269,7 @@ async function main(): Promise<void> {
       capacity: capacity === null ? null : Number(capacity.toFixed(1)),
       flows: { ok, failed, dropped },
       rssMb: { start: rows[0]!.rssMb, end: rows[rows.length - 1]!.rssMb, max: Math.max(...rows.map((r) => r.rssMb)) },
+      nativeHeapMb: { start: rows[0]!.nativeMb, end: rows[rows.length - 1]!.nativeMb },
       secondHalf: { slopeMbPerHour: Number((slope * 60).toFixed(2)), fittedGrowthMb: Number(growth.toFixed(2)), minutes: Number(spanMin.toFixed(1)) },
       fds: { start: rows[0]!.fds, end: rows[rows.length - 1]!.fds, max: Math.max(...rows.map((r) => r.fds)) },
       dbMb: { start: rows[0]!.dbMb, end: rows[rows.length - 1]!.dbMb, walMax: Math.max(...rows.map((r) => r.walMb)) },
@@ -292,6 +295,11 @@ async function main(): Promise<void> {
           tight: true,
           series: [{ label: 'RSS', color: '#1f77b4', values: rows.map((r) => r.rssMb) }],
           trend: { x0: xs[0]!, y0: intercept + slope * xs[0]!, x1: xs[xs.length - 1]!, y1: intercept + slope * xs[xs.length - 1]!, label: `second-half trend ${(slope * 60).toFixed(1)} MB/h` },
+        },
+        {
+          title: 'C heap of the server (SQLite page cache, up to 16 MB, and other native memory)',
+          unit: 'MB',
+          series: [{ label: '[heap] RSS', color: '#1f77b4', values: rows.map((r) => r.nativeMb) }],
         },
         {
           title: 'Event-loop lag seen from outside: GET /healthz latency per interval',

@@ -15,6 +15,20 @@ export function rssMb(pid: number): number {
   return Number(line[1]) / 1024;
 }
 
+/**
+ * Resident size in MB of the C heap (the `[heap]` mapping: glibc's main arena), where SQLite keeps
+ * its page cache (better-sqlite3 builds SQLite with a 16 MB default) and other native allocations
+ * live; the rest of the RSS is mostly V8's heap and code.
+ */
+export function nativeHeapMb(pid: number): number {
+  let inHeap = false;
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inHeap = line.endsWith('[heap]');
+    else if (inHeap && line.startsWith('Rss:')) return Number(line.split(/\s+/)[1]) / 1024;
+  }
+  return 0;
+}
+
 /** Open file descriptors: sockets, database files, pipes. */
 export function openFds(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
