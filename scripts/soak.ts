@@ -115,10 +115,13 @@ async function main(): Promise<void> {
   const instance = await startInstance(databaseUrl, { HANDSET_LOG_LEVEL: 'info' });
   const pid = instance.process.pid!;
   let stopping = false;
-  process.once('SIGINT', () => {
-    console.log('\ninterrupted: finishing the current interval');
-    stopping = true;
-  });
+  // Ctrl-C or a plain `kill`: finish the current interval, write the chart, stop the server.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.log(`\n${signal}: finishing the current interval`);
+      stopping = true;
+    });
+  }
   try {
     const { clientId, clientSecret } = await createClientWithCli(databaseUrl, 'soak');
     let backend = new Backend(instance.url, clientId, clientSecret);
