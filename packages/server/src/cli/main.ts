@@ -1,10 +1,11 @@
 /**
  * @module main
  * The `handset` command line: `serve`, `migrate`, `clients create`, `clients list`,
- * `clients rotate-secret`.
+ * `clients rotate-secret`, `admins create`, `admins list`, `admins disable`.
  * Every `serve` flag also has a `HANDSET_*` environment variable; flags win.
  */
 import { Command, Option } from 'commander';
+import { createAdmin, disableAdmin, listAdmins } from '../admin/admins-repo.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { createClient, rotateClientSecret } from '../flows/clients.js';
 import { systemClock } from '../ports/clock.js';
@@ -123,7 +124,61 @@ export function buildCli(): Command {
       if (list.length === 0) console.log('no clients yet: run `handset clients create --name NAME`');
       for (const c of list) console.log(`${c.clientId}  ${c.name}  (created ${c.createdAt})`);
     });
+  addAdminCommands(program);
   return program;
+}
+
+/** `handset admins …`: operators of the console and the admin API (docs/admin.md). */
+function addAdminCommands(program: Command): void {
+  const admins = program.command('admins').description('manage admins (operators of the console and the admin API)');
+  admins
+    .command('create')
+    .description('create an admin; its secret is shown once and stored only as a hash')
+    .requiredOption('--name <name>', 'who the admin is (shown in the console and the audit)')
+    .option('--json', 'print exactly one JSON object {"adminId","secret"}')
+    .addOption(databaseOption())
+    .action(async (options: { name: string; json?: boolean; database?: string }) => {
+      const created = await withDatabase(options.database, (db) => createAdmin(db.kysely, { name: options.name }));
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(created)}\n`);
+        return;
+      }
+      console.log(`admin id:     ${created.adminId}`);
+      console.log(`admin secret: ${created.secret}`);
+      console.log('Store the secret now: it is not shown again and cannot be recovered.');
+    });
+  admins
+    .command('list')
+    .description('list admins (ids, names, whether disabled; secrets are never shown)')
+    .option('--json', 'print JSON')
+    .addOption(databaseOption())
+    .action(async (options: { json?: boolean; database?: string }) => {
+      const rows = await withDatabase(options.database, (db) => listAdmins(db.kysely));
+      const list = rows.map((a) => ({
+        adminId: a.adminId,
+        name: a.name,
+        createdAt: new Date(a.createdAt).toISOString(),
+        disabledAt: a.disabledAt === null ? null : new Date(a.disabledAt).toISOString(),
+      }));
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(list)}\n`);
+        return;
+      }
+      if (list.length === 0) console.log('no admins yet: run `handset admins create --name NAME`');
+      for (const a of list) console.log(`${a.adminId}  ${a.name}  (created ${a.createdAt}${a.disabledAt ? `, disabled ${a.disabledAt}` : ''})`);
+    });
+  admins
+    .command('disable')
+    .description('disable an admin for good: its secret, API tokens and console sessions stop working at once')
+    .argument('<adminId>', 'the admin to disable')
+    .addOption(databaseOption())
+    .action(async (adminId: string, options: { database?: string }) => {
+      const found = await withDatabase(options.database, (db) =>
+        db.kysely.transaction().execute((trx) => disableAdmin(trx, adminId, systemClock.now())),
+      );
+      if (!found) throw new Error(`no admin ${adminId}`);
+      console.log(`admin ${adminId} is disabled`);
+    });
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -26,7 +26,7 @@ async function sendLink(deps: Deps, ctx: StepContext, to: string): Promise<void>
   const url = `${deps.config.publicUrl}/v1/il/${token}`;
   const template = ctx.session.sms_message ?? DEFAULT_LINK_TEMPLATE;
   ctx.stage({ link_hash: sha256Hex(token), link_sent_at: ctx.now });
-  await deps.sms.send({ to, body: renderLink(template, url), clientId: ctx.session.client_id }, ctx.trx);
+  await deps.sms.send({ to, body: renderLink(template, url), clientId: ctx.session.client_id, correlationId: ctx.session.correlation_id }, ctx.trx);
 }
 
 const LINK_CHANNEL: MessageChannel = { event: 'link_sent', step: Step.END, sent: WAIT, send: sendLink };

@@ -23,7 +23,7 @@ async function sendCode(deps: Deps, ctx: StepContext, to: string): Promise<void>
   const template = session.sms_message ?? DEFAULT_OTP_TEMPLATE;
   const code = deps.config.sandbox ? SANDBOX_OTP : deps.random.digits(otpLength(template) ?? 4);
   ctx.stage({ otp_hash: otpHash(session.correlation_id, to, code), otp_sent_at: ctx.now });
-  await deps.sms.send({ to, body: renderOtp(template, code), clientId: session.client_id }, ctx.trx);
+  await deps.sms.send({ to, body: renderOtp(template, code), clientId: session.client_id, correlationId: session.correlation_id }, ctx.trx);
 }
 
 const OTP_CHANNEL: MessageChannel = {

@@ -15,6 +15,8 @@ export interface SmsMessage {
   to: string;
   body: string;
   clientId: string | null;
+  /** The session the message belongs to (the admin timeline lists it there). */
+  correlationId?: string | null;
 }
 
 export interface SmsSender {
@@ -38,6 +40,7 @@ export class OutboxSmsSender implements SmsSender {
       to_e164: message.to,
       body: message.body,
       sent_at: this.#deps.clock.now(),
+      correlation_id: message.correlationId ?? null,
     });
     this.#deps.log.info({ to: maskPhone(message.to) }, 'sms stored in the outbox');
   }

@@ -3,7 +3,7 @@
  * The one migration set for SQLite and PostgreSQL, as a static map so it survives bundling.
  * Add a migration by adding a key; never edit one that has shipped.
  */
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { PostgresAdapter, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 const time = 'bigint';
 
@@ -163,12 +163,82 @@ const abuseLimits: Migration = {
   },
 };
 
+/**
+ * Operating Handset (issue 14): admin credentials, the admin API's bearer tokens, the console's
+ * sign-in sessions, the audit of every admin call, and a per-session event log (the timeline).
+ * Messages in the outbox name their session. Secrets and session ids are stored as SHA-256 hashes.
+ */
+const admin: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+    await db.schema
+      .createTable('admins')
+      .addColumn('admin_id', 'text', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('secret_hash', 'text', (c) => c.notNull())
+      .addColumn('created_at', time, (c) => c.notNull())
+      .addColumn('disabled_at', time)
+      .execute();
+    await db.schema
+      .createTable('admin_tokens')
+      .addColumn('token_hash', 'text', (c) => c.primaryKey())
+      .addColumn('admin_id', 'text', (c) => c.notNull())
+      .addColumn('created_at', time, (c) => c.notNull())
+      .addColumn('expires_at', time, (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('admin_tokens_expiry').on('admin_tokens').column('expires_at').execute();
+    await db.schema
+      .createTable('admin_sessions')
+      .addColumn('session_hash', 'text', (c) => c.primaryKey())
+      .addColumn('admin_id', 'text', (c) => c.notNull())
+      .addColumn('csrf_token', 'text', (c) => c.notNull())
+      .addColumn('created_at', time, (c) => c.notNull())
+      .addColumn('last_seen_at', time, (c) => c.notNull())
+      .addColumn('expires_at', time, (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('admin_sessions_expiry').on('admin_sessions').column('expires_at').execute();
+    // An increasing id orders entries written in the same millisecond (a test's frozen clock).
+    await db.schema
+      .createTable('admin_audit')
+      .addColumn('id', postgres ? 'bigserial' : 'integer', (c) => (postgres ? c.primaryKey() : c.primaryKey().autoIncrement()))
+      .addColumn('at', time, (c) => c.notNull())
+      .addColumn('admin_id', 'text')
+      .addColumn('action', 'text', (c) => c.notNull())
+      .addColumn('target', 'text')
+      .addColumn('detail', 'text')
+      .addColumn('address', 'text')
+      .execute();
+    await db.schema.createIndex('admin_audit_at').on('admin_audit').column('at').execute();
+    await db.schema
+      .createTable('session_events')
+      .addColumn('correlation_id', 'text', (c) => c.notNull())
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('at', time, (c) => c.notNull())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('from_state', 'text')
+      .addColumn('to_state', 'text')
+      .addColumn('reason', 'text')
+      .addColumn('channel', 'text')
+      .addColumn('destination', 'text')
+      .addPrimaryKeyConstraint('session_events_pk', ['correlation_id', 'seq'])
+      .execute();
+    await db.schema.alterTable('sms_outbox').addColumn('correlation_id', 'text').execute();
+    await db.schema
+      .createIndex('sms_outbox_session')
+      .on('sms_outbox')
+      .column('correlation_id')
+      .where('correlation_id', 'is not', null)
+      .execute();
+  },
+};
+
 /** Every migration, in order of their keys. */
 export const migrations: Record<string, Migration> = {
   '2026_11_25_001_initial': initial,
   '2026_11_26_002_rate_counters': rateCounters,
   '2026_12_01_003_proof_to': proofTo,
   '2026_12_01_004_abuse_limits': abuseLimits,
+  '2026_12_01_005_admin': admin,
 };
 
 export const migrationProvider: MigrationProvider = {
