@@ -72,7 +72,19 @@ export interface Config {
   limits: AbuseLimits;
   /** Which proxies' `X-Forwarded-For` names the client address the per-address limits count by. */
   trustProxy: TrustProxy;
+  /** Bearer token `/metrics` requires (`HANDSET_METRICS_TOKEN`); null: none (docs/operations.md). */
+  metricsToken: string | null;
+  /** A second listener that serves `/metrics` alone (`HANDSET_METRICS_ADDRESS`, e.g. 127.0.0.1:9464); null: none. */
+  metricsAddress: MetricsAddress | null;
+  /** Where the landing page links for documentation (`HANDSET_DOCS_URL`); null: it names the docs/ files. */
+  docsUrl: string | null;
   logLevel: string;
+}
+
+/** Where the internal metrics listener binds. */
+export interface MetricsAddress {
+  host: string;
+  port: number;
 }
 
 /** Options as they come from the command line; every one has a `HANDSET_*` variable. */
@@ -127,6 +139,43 @@ export function parseTrustProxy(value: string | undefined): TrustProxy {
     }
   }
   return entries;
+}
+
+/**
+ * `HANDSET_METRICS_ADDRESS`: `HOST:PORT` (`127.0.0.1:9464`, `[::1]:9464`, `10.0.0.5:9464`). A
+ * bare port is refused: the point of the setting is choosing the interface.
+ */
+export function parseMetricsAddress(value: string | undefined): MetricsAddress | null {
+  const raw = value?.trim() ?? '';
+  if (raw === '') return null;
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(raw);
+  const host = match?.[1] ?? match?.[2];
+  const port = Number(match?.[3]);
+  if (!match || !host || port > 65535 || (match[1] !== undefined && isIP(match[1]) !== 6)) {
+    throw new ConfigError(`HANDSET_METRICS_ADDRESS: "${raw}" is not HOST:PORT (e.g. 127.0.0.1:9464)`);
+  }
+  return { host, port };
+}
+
+/** `HANDSET_METRICS_TOKEN`: at least 16 characters, so a guessable word is not taken for a secret. */
+function metricsToken(value: string | undefined): string | null {
+  const token = value?.trim() ?? '';
+  if (token === '') return null;
+  if (token.length < 16 || /\s/.test(token)) throw new ConfigError('HANDSET_METRICS_TOKEN must be at least 16 characters without spaces');
+  return token;
+}
+
+/** `HANDSET_DOCS_URL`: an http(s) URL, shown as a link on the landing page. */
+function docsUrl(value: string | undefined): string | null {
+  const raw = value?.trim() ?? '';
+  if (raw === '') return null;
+  try {
+    const url = new URL(raw);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url.href;
+  } catch {
+    // refused below
+  }
+  throw new ConfigError(`HANDSET_DOCS_URL: "${raw}" is not an http(s) URL`);
 }
 
 function abuseLimits(env: NodeJS.ProcessEnv): AbuseLimits {
@@ -190,6 +239,9 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     rateLimitPerSecond: int('HANDSET_RATE_LIMIT_PER_SECOND', env.HANDSET_RATE_LIMIT_PER_SECOND, 25),
     limits: Object.freeze(abuseLimits(env)),
     trustProxy: parseTrustProxy(env.HANDSET_TRUST_PROXY),
+    metricsToken: metricsToken(env.HANDSET_METRICS_TOKEN),
+    metricsAddress: parseMetricsAddress(env.HANDSET_METRICS_ADDRESS),
+    docsUrl: docsUrl(env.HANDSET_DOCS_URL),
     logLevel: env.HANDSET_LOG_LEVEL ?? 'info',
   };
   return Object.freeze(config);

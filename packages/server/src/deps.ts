@@ -16,6 +16,8 @@ import { REDACTED, redactDatabaseUrl, redactUrl, scrubText, scrubValue } from '.
 import { SandboxCarrier, type MobileAuthProvider } from './mobile-auth/mobile-auth-provider.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import { cryptoRandom, type Random } from './ports/random.js';
+import { MeteredSmsSender } from './metrics/metered-sms.js';
+import { Metrics } from './metrics/metrics.js';
 import { OutboxSmsSender, type SmsSender } from './sms/sms-sender.js';
 import { migrateToLatest, openDatabase, type Db } from './store/database.js';
 import { GroupCommit } from './store/group-commit.js';
@@ -41,6 +43,8 @@ export interface Deps {
   signingKey: SigningKey;
   authTokens: AuthTokenVerifier;
   accessTokens: AccessTokens;
+  /** This instance's Prometheus registry and instruments (metrics/metrics.ts). */
+  metrics: Metrics;
   log: Logger;
 }
 
@@ -142,6 +146,7 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
     db.dialect === 'postgres'
       ? new SharedRateLimiter(config.rateLimitPerSecond, clock, db.kysely)
       : new RateLimiter(config.rateLimitPerSecond, clock);
+  const metrics = new Metrics({ dialect: db.dialect });
   return {
     config,
     db,
@@ -152,10 +157,11 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
     rateLimiter,
     limits: new AbuseLimits(config.limits, limiterStore(db)),
     groupCommit: new GroupCommit(db.kysely),
-    sms: new OutboxSmsSender({ clock, random, log }),
+    sms: new MeteredSmsSender(new OutboxSmsSender({ clock, random, log }), metrics),
     carrier: new SandboxCarrier(() => config.publicUrl, numbers, carrierSecret(signingKey), config.mobileAuthLine),
     signingKey,
     authTokens: new AuthTokenVerifier(signingKey, acceptedKeys),
     accessTokens: new AccessTokens({ db: db.kysely, clock, random }),
+    metrics,
   };
 }

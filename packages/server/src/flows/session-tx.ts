@@ -51,6 +51,8 @@ export async function runSessionStep<T>(
   missing: () => T,
 ): Promise<T> {
   let changed: string | null = null;
+  // Assigned inside the transaction callback; the assertion keeps TypeScript from narrowing it to null.
+  let change = null as { from: SessionRow; to: SessionRow } | null;
   const result = await deps.db.kysely.transaction().execute(async (trx) => {
     const found = await lockSession(trx, deps.db.dialect, lookup);
     if (!found) return missing();
@@ -85,12 +87,15 @@ export async function runSessionStep<T>(
       await updateSession(trx, found.correlation_id, staged);
       if (staged.state !== undefined && staged.state !== found.state) {
         changed = found.correlation_id;
+        change = { from: found, to: current };
         // PostgreSQL: NOTIFY inside the transaction, delivered to other instances on COMMIT.
         await deps.bus.stage(trx, { correlationId: changed });
       }
     }
     return value;
   });
+  // Counted once committed: a step rolled back changed nothing.
+  if (change) deps.metrics.sessionChanged(change.to.possession_type, change.from.state, change.to.state, change.to.device_match);
   if (changed) await deps.bus.publish({ correlationId: changed });
   return result;
 }

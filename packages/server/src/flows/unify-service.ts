@@ -172,6 +172,7 @@ export async function startUnify(deps: Deps, clientId: string, request: UnifyReq
   };
   const authToken = signAuthToken(claims, deps.signingKey);
   await deps.groupCommit.run((trx) => insertSession(trx, row));
+  deps.metrics.sessionStarted(row.possession_type, row.state);
   return { success: 'pending', correlationId, authToken };
 }
 

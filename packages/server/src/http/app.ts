@@ -17,9 +17,11 @@ import { installCors } from './cors.js';
 import { answerClientError } from './client-errors.js';
 import { answerFrameworkError, installErrorHandler } from './error-handler.js';
 import { installRequestChecks } from './request-checks.js';
+import { installMetrics } from '../metrics/metrics-endpoint.js';
 import { browserPageRoutes } from './routes/browser-pages.js';
 import { clientApiRoutes } from './routes/client-api.js';
 import { devOutboxRoute } from './routes/dev-outbox.js';
+import { landingRoute } from './routes/landing.js';
 import { operationsRoutes } from './routes/operations.js';
 import { serverApiRoutes } from './routes/server-api.js';
 import { statusSocketRoute } from './routes/status-socket.js';
@@ -84,6 +86,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       'request',
     );
   });
+  installMetrics(app, deps);
   // Runs before the error handler: a client gone mid-body is logged as such (no response line
   // follows: the socket is closed) and re-coded so it is not taken for a lost database.
   app.addHook('onError', async (request, reply, error) => {
@@ -105,8 +108,10 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(async (sockets) => {
     await sockets.register(websocket, { options: { maxPayload: MAX_BODY_BYTES }, preClose: closeSocketsGoingAway });
     statusSocketRoute(sockets, deps);
+    deps.metrics.countOpenSockets(() => sockets.websocketServer.clients.size);
   });
   operationsRoutes(app, deps);
+  landingRoute(app, deps);
   if (!deps.config.production) devOutboxRoute(app, deps);
   return app;
 }
