@@ -148,7 +148,7 @@ export function parseTrustProxy(value: string | undefined): TrustProxy {
 export function parseMetricsAddress(value: string | undefined): MetricsAddress | null {
   const raw = value?.trim() ?? '';
   if (raw === '') return null;
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(raw);
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(raw);
   const host = match?.[1] ?? match?.[2];
   const port = Number(match?.[3]);
   if (!match || !host || port > 65535 || (match[1] !== undefined && isIP(match[1]) !== 6)) {
