@@ -9,6 +9,7 @@ import { insecureDefaults, type Config } from './config.js';
 import { createDeps, type Deps, type DepsOverrides } from './deps.js';
 import { buildApp } from './http/app.js';
 import { purgeExpired } from './store/maintenance.js';
+import { VERSION } from './version.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -56,7 +57,7 @@ export async function startServer(config: Readonly<Config>, overrides: DepsOverr
     await releaseDeps(deps, overrides);
     throw error;
   }
-  deps.log.info({ address, publicUrl: config.publicUrl, database: deps.db.location }, 'handset is listening');
+  deps.log.info({ version: VERSION, address, publicUrl: config.publicUrl, database: deps.db.location }, 'handset is listening');
   let closing: Promise<void> | null = null;
   return {
     app,

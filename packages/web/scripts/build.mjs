@@ -42,12 +42,20 @@ function leakedProtocolImports(typesDir) {
   return leaks;
 }
 
-/** Builds the bundles into `outDir` (default `dist/`), and the declarations into `dist/types/`. */
-export async function buildAll({ types = true, outDir = dist } = {}) {
+/**
+ * Builds the bundles into `outDir` (default `dist/`), and the declarations into `dist/types/`.
+ * `protocolBuilt` tells it the caller (scripts/build.mjs) has already built @handset/protocol.
+ */
+export async function buildAll({ types = true, outDir = dist, protocolBuilt = false } = {}) {
   rmSync(outDir, { recursive: true, force: true });
   await build({ ...common, format: 'esm', outfile: join(outDir, 'handset-web.mjs') });
   await build({ ...common, format: 'iife', globalName: 'HandsetWeb', minify: true, outfile: join(outDir, 'handset-web.min.js') });
   if (types) {
+    // The declarations compile against @handset/protocol's published declarations (its dist).
+    if (!protocolBuilt) {
+      const { protocolReady } = await import('../../../scripts/build.mjs');
+      await protocolReady();
+    }
     execFileSync(process.execPath, [resolve(root, '../../node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
     const leaks = leakedProtocolImports(join(dist, 'types'));
     if (leaks.length) throw new Error(`public declarations import @handset/protocol: ${leaks.join(', ')}`);

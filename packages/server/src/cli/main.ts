@@ -13,6 +13,7 @@ import { cryptoRandom } from '../ports/random.js';
 import { listClients } from '../store/clients-repo.js';
 import { migrateToLatest, openDatabase, type Db } from '../store/database.js';
 import { startServer } from '../server.js';
+import { VERSION } from '../version.js';
 
 /** How long a SIGTERM/SIGINT waits for requests and sockets to drain before exiting anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -35,6 +36,7 @@ async function withDatabase<T>(database: string | undefined, work: (db: Db) => P
 export function buildCli(): Command {
   const program = new Command('handset')
     .description('Handset: phone-possession checks and device keys, wire-compatible with Prove Unify.')
+    .version(VERSION, '-V, --version', 'print the version of @handset/server')
     .showHelpAfterError();
 
   program

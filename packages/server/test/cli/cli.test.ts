@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -25,6 +25,15 @@ describe('handset CLI', () => {
     assert.equal(result.status, 0);
     for (const command of ['serve', 'migrate', 'clients']) assert.match(result.stdout, new RegExp(command));
     assert.match(run('serve', '--help').stdout, /--public-url/);
+  });
+
+  it('--version prints the version of @handset/server', () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const result = run(flag);
+      assert.equal(result.status, 0, result.stderr);
+      assert.equal(result.stdout.trim(), version);
+    }
   });
 
   it('migrate creates the schema, then reports it is up to date', () => {
