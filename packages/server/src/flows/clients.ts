@@ -6,7 +6,7 @@
 import type { Clock } from '../ports/clock.js';
 import { randomToken, type Random } from '../ports/random.js';
 import { safeEqual, sha256Hex } from '../lib/hash.js';
-import { findClient, insertClient, updateClientSecretHash } from '../store/clients-repo.js';
+import { disableClientRow, findClient, insertClient, updateClientSecretHash } from '../store/clients-repo.js';
 import type { Executor } from '../store/executor.js';
 
 export interface NewClient {
@@ -24,6 +24,7 @@ export async function createClient(q: Executor, deps: { clock: Clock; random: Ra
     // The Prove Key namespace (authToken `ans`): one per client, so tenants never share keys.
     namespace: `handset-${clientId}`,
     created_at: deps.clock.now(),
+    disabled_at: null,
   });
   return { clientId, clientSecret };
 }
@@ -40,9 +41,22 @@ export async function rotateClientSecret(q: Executor, deps: { random: Random }, 
   return updated ? { clientId, clientSecret } : null;
 }
 
-/** True when the secret belongs to the client. Runs the same work whether or not the client exists. */
+/**
+ * True when the secret belongs to the client and the client is not disabled. Runs the same work
+ * whether or not the client exists.
+ */
 export async function checkClientSecret(q: Executor, clientId: string, clientSecret: string): Promise<boolean> {
   const client = await findClient(q, clientId);
   const presented = sha256Hex(clientSecret);
-  return safeEqual(presented, client?.secret_hash ?? '0'.repeat(64)) && client !== undefined;
+  return safeEqual(presented, client?.secret_hash ?? '0'.repeat(64)) && client !== undefined && client.disabled_at === null;
+}
+
+/**
+ * Disables a client for good: `/token` refuses its credentials from now on, on every instance,
+ * and its stored access tokens are deleted (an instance that has one cached keeps accepting it
+ * until it expires, at most an hour; see docs/admin.md). Returns false for an unknown client.
+ * Run it in a transaction (two writes).
+ */
+export async function disableClient(q: Executor, clientId: string, now: number): Promise<boolean> {
+  return disableClientRow(q, clientId, now);
 }

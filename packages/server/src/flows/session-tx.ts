@@ -2,13 +2,16 @@
  * @module session-tx
  * Runs one step of a session inside a database transaction: lock the row, write down an expiry
  * that is due, let the step decide (through the state machine), write its changes and stage the
- * announcement of a state change (other instances hear it on COMMIT), commit, then announce it to
- * this instance. A step that throws leaves nothing written.
+ * announcement of a state change (other instances hear it on COMMIT), append what the machine
+ * judged to the session's timeline, commit, then announce it to this instance. A step that throws
+ * leaves nothing written, timeline included.
  */
 import type { Deps } from '../deps.js';
 import type { SessionRow } from '../store/sessions-repo.js';
 import { lockSession, updateSession } from '../store/sessions-repo.js';
 import type { Executor } from '../store/executor.js';
+import { appendSessionEvents, type SessionEventInput } from '../store/session-events-repo.js';
+import { timelineEntry } from './timeline.js';
 import { decide, effectiveState, TERMINAL_STATES, type Decision, type GuardedField, type SessionEvent } from './session-state.js';
 
 export type SessionLookup = { column: 'correlation_id' | 'auth_id' | 'link_hash' | 'mobile_auth_token'; value: string };
@@ -59,6 +62,8 @@ export async function runSessionStep<T>(
     const now = deps.clock.now();
     let current: SessionRow = found;
     const staged: Partial<SessionRow> = {};
+    // What the machine judged in this step: written with it, so a rollback leaves no entry.
+    const timeline: SessionEventInput[] = [];
     const stageAny = (changes: Partial<SessionRow>): void => {
       Object.assign(staged, changes);
       current = { ...current, ...changes };
@@ -73,6 +78,7 @@ export async function runSessionStep<T>(
       permits: (event) => decide(current, event).ok,
       apply(event) {
         const decision = decide(current, event);
+        timeline.push(timelineEntry(current, event, decision, now));
         if (decision.ok) {
           stageAny(TERMINAL_STATES.has(decision.state) ? { ...decision.changes, ...endFields(deps, now) } : decision.changes);
         }
@@ -83,6 +89,7 @@ export async function runSessionStep<T>(
       ctx.apply({ type: 'expired' });
     }
     const value = await step(ctx);
+    if (timeline.length > 0) await appendSessionEvents(trx, deps.db.dialect, timeline);
     if (Object.keys(staged).length > 0) {
       await updateSession(trx, found.correlation_id, staged);
       if (staged.state !== undefined && staged.state !== found.state) {

@@ -24,6 +24,8 @@ import { findClient } from '../store/clients-repo.js';
 import { ensureIdentity, findIdentityByProveId, revokeDevice } from '../store/devices-repo.js';
 import type { SessionRow } from '../store/sessions-repo.js';
 import { findStatusForClient, insertSession, type StatusRow } from '../store/sessions-repo.js';
+import { insertFirstSessionEvents } from '../store/session-events-repo.js';
+import { createdEntry } from './timeline.js';
 import { signAuthToken } from '../tokens/auth-token.js';
 import { outcomeOf, unifyResult } from './outcome.js';
 import { SANDBOX_USERS } from './sandbox-users.js';
@@ -171,7 +173,15 @@ export async function startUnify(deps: Deps, clientId: string, request: UnifyReq
     auth: { id: authId, ans: namespace, endp: deps.config.publicUrl, chlg: challenge, next: shape.next, subs: shape.subs },
   };
   const authToken = signAuthToken(claims, deps.signingKey);
-  await deps.groupCommit.run((trx) => insertSession(trx, row));
+  const timeline = [createdEntry(row, now)];
+  if (row.state !== 'created') {
+    // A sandbox short-term user: the machine's decision is part of the timeline too.
+    timeline.push({ ...createdEntry(row, now), type: 'short_term_user', from_state: 'created', to_state: row.state, destination: null });
+  }
+  await deps.groupCommit.run(async (trx) => {
+    await insertSession(trx, row);
+    await insertFirstSessionEvents(trx, timeline);
+  });
   deps.metrics.sessionStarted(row.possession_type, row.state);
   return { success: 'pending', correlationId, authToken };
 }

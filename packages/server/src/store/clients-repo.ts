@@ -19,8 +19,20 @@ export async function updateClientSecretHash(q: Executor, id: string, secretHash
   return Number(result.numUpdatedRows) > 0;
 }
 
-export async function listClients(q: Executor): Promise<Array<Pick<ClientsTable, 'id' | 'name' | 'created_at'>>> {
-  return q.selectFrom('clients').select(['id', 'name', 'created_at']).orderBy('created_at').execute();
+export async function listClients(q: Executor): Promise<Array<Pick<ClientsTable, 'id' | 'name' | 'created_at' | 'disabled_at'>>> {
+  return q.selectFrom('clients').select(['id', 'name', 'created_at', 'disabled_at']).orderBy('created_at').orderBy('id').execute();
+}
+
+/**
+ * Marks a client disabled (keeping the first time) and deletes its stored access tokens; returns
+ * false when there is no such client.
+ */
+export async function disableClientRow(q: Executor, id: string, now: number): Promise<boolean> {
+  const found = await q.selectFrom('clients').select('disabled_at').where('id', '=', id).executeTakeFirst();
+  if (!found) return false;
+  if (found.disabled_at === null) await q.updateTable('clients').set({ disabled_at: now }).where('id', '=', id).execute();
+  await q.deleteFrom('access_tokens').where('client_id', '=', id).execute();
+  return true;
 }
 
 export async function insertAccessToken(q: Executor, tokenHash: string, clientId: string, expiresAt: number): Promise<void> {

@@ -232,6 +232,13 @@ const admin: Migration = {
   },
 };
 
+/** Clients can be disabled (admin API): `/token` refuses a disabled client. */
+const clientDisable: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('clients').addColumn('disabled_at', time).execute();
+  },
+};
+
 /** Every migration, in order of their keys. */
 export const migrations: Record<string, Migration> = {
   '2026_11_25_001_initial': initial,
@@ -239,6 +246,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_003_proof_to': proofTo,
   '2026_12_01_004_abuse_limits': abuseLimits,
   '2026_12_01_005_admin': admin,
+  '2026_12_01_006_client_disable': clientDisable,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -14,6 +14,8 @@ export interface ClientsTable {
   secret_hash: string;
   namespace: string;
   created_at: number;
+  /** Set when an admin disabled the client: `/token` refuses it from then on. */
+  disabled_at: number | null;
 }
 
 export interface AccessTokensTable {

@@ -80,6 +80,15 @@ export class AccessTokens {
     return { accessToken, expiresAt };
   }
 
+  /**
+   * Drops this instance's cached tokens of a client (it was just disabled), so they are looked up
+   * again, find no row, and are refused. Other instances drop theirs when the tokens expire.
+   */
+  forgetClient(clientId: string): void {
+    for (const [token, entry] of this.#cache) if (entry.clientId === clientId) this.#cache.delete(token);
+    for (const key of this.#live.keys()) if (key.startsWith(`${clientId}:`)) this.#live.delete(key);
+  }
+
   /** The client a bearer token belongs to, or null when unknown or expired. */
   async clientOf(accessToken: string): Promise<string | null> {
     if (!accessToken.startsWith(PREFIX)) return null;
