@@ -15,7 +15,7 @@
 // Development in the repository never needs this: tsx, tsc and esbuild resolve @handset/* to the
 // sources through the `paths` of the root tsconfig.json (docs/decisions.md, E1).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -37,28 +37,43 @@ function newest(dir) {
 
 function compile(name) {
   const dir = join(root, 'packages', name);
-  rmSync(join(dir, 'dist'), { recursive: true, force: true });
+  const dist = join(dir, 'dist');
+  // Built beside dist/ and swapped in, so nothing ever reads a half-written dist/.
+  const staging = `${dist}.building-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
   try {
-    execFileSync(process.execPath, [tsc, '-p', join(dir, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
+    execFileSync(process.execPath, [tsc, '-p', join(dir, 'tsconfig.build.json'), '--outDir', staging], { stdio: 'inherit', cwd: root });
   } catch {
+    rmSync(staging, { recursive: true, force: true });
     console.error(`building @handset/${name} failed: tsc reported the errors above`);
     process.exit(1);
   }
   for (const file of walk(join(dir, 'src'))) {
     if (file.endsWith('.ts')) continue;
-    const target = join(dir, 'dist', relative(join(dir, 'src'), file));
+    const target = join(staging, relative(join(dir, 'src'), file));
     mkdirSync(dirname(target), { recursive: true });
     copyFileSync(file, target);
   }
+  return staging;
+}
+
+/** Replaces `packages/<name>/dist` with the finished `staging` directory. */
+function swapIn(name, staging) {
+  const dist = join(root, 'packages', name, 'dist');
+  const old = `${dist}.old-${process.pid}`;
+  if (existsSync(dist)) renameSync(dist, old);
+  renameSync(staging, dist);
+  rmSync(old, { recursive: true, force: true });
 }
 
 const builders = {
-  protocol: () => compile('protocol'),
-  server: () => compile('server'),
+  protocol: () => swapIn('protocol', compile('protocol')),
+  server: () => swapIn('server', compile('server')),
   node: async () => {
-    compile('node');
+    const staging = compile('node');
     const { expandWireTypes } = await import('./build/expand-wire-types.mjs');
-    expandWireTypes(join(root, 'packages/node'));
+    expandWireTypes(staging);
+    swapIn('node', staging);
   },
   web: async () => {
     const { buildAll } = await import('../packages/web/scripts/build.mjs');

@@ -56,9 +56,8 @@ function docComment(symbol, checker) {
   return `/**\n${text.split('\n').map((line) => ` * ${line}`.trimEnd()).join('\n')}\n */\n`;
 }
 
-/** Writes dist/wire-types.d.ts for the package in `packageDir` and rewrites its declarations. */
-export function expandWireTypes(packageDir) {
-  const dist = join(packageDir, 'dist');
+/** Writes `wire-types.d.ts` into the build output `dist` and rewrites the declarations there. */
+export function expandWireTypes(dist) {
   const files = declarationFiles(dist);
   const names = protocolNames(files);
   if (names.length === 0) return;

@@ -10,7 +10,7 @@
  * browser bundle.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -43,22 +43,34 @@ function leakedProtocolImports(typesDir) {
 }
 
 /**
- * Builds the bundles into `outDir` (default `dist/`), and the declarations into `dist/types/`.
+ * Builds the bundles into `outDir` (default `dist/`), and the declarations into `outDir/types/`.
  * `protocolBuilt` tells it the caller (scripts/build.mjs) has already built @handset/protocol.
  */
 export async function buildAll({ types = true, outDir = dist, protocolBuilt = false } = {}) {
-  rmSync(outDir, { recursive: true, force: true });
-  await build({ ...common, format: 'esm', outfile: join(outDir, 'handset-web.mjs') });
-  await build({ ...common, format: 'iife', globalName: 'HandsetWeb', minify: true, outfile: join(outDir, 'handset-web.min.js') });
-  if (types) {
-    // The declarations compile against @handset/protocol's published declarations (its dist).
-    if (!protocolBuilt) {
-      const { protocolReady } = await import('../../../scripts/build.mjs');
-      await protocolReady();
+  // Built next to the target, then swapped in: a reader of dist/ (npm start's demo, while the
+  // packaging test packs this package) never finds it empty or half written.
+  const staging = `${outDir}.building-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  try {
+    await build({ ...common, format: 'esm', outfile: join(staging, 'handset-web.mjs') });
+    await build({ ...common, format: 'iife', globalName: 'HandsetWeb', minify: true, outfile: join(staging, 'handset-web.min.js') });
+    if (types) {
+      // The declarations compile against @handset/protocol's published declarations (its dist).
+      if (!protocolBuilt) {
+        const { protocolReady } = await import('../../../scripts/build.mjs');
+        await protocolReady();
+      }
+      const tsc = resolve(root, '../../node_modules/typescript/bin/tsc');
+      execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', join(staging, 'types')], { stdio: 'inherit' });
+      const leaks = leakedProtocolImports(join(staging, 'types'));
+      if (leaks.length) throw new Error(`public declarations import @handset/protocol: ${leaks.join(', ')}`);
     }
-    execFileSync(process.execPath, [resolve(root, '../../node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
-    const leaks = leakedProtocolImports(join(dist, 'types'));
-    if (leaks.length) throw new Error(`public declarations import @handset/protocol: ${leaks.join(', ')}`);
+    const old = `${outDir}.old-${process.pid}`;
+    if (existsSync(outDir)) renameSync(outDir, old);
+    renameSync(staging, outDir);
+    rmSync(old, { recursive: true, force: true });
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
   }
 }
 
