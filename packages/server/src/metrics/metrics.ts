@@ -6,9 +6,10 @@
  * small fixed set (a route pattern, a state, a country code): never a number, a token or an id.
  * The reference of every metric is docs/operations.md.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { PossessionType, SessionState } from '../flows/session-types.js';
 import type { QueryKind } from '../store/query-timings.js';
+import { FastHistogram } from './fast-histogram.js';
 import { sessionChannel, type SessionChannel } from './session-channel.js';
 
 /** The outcomes a session is counted under when it ends. */
@@ -34,22 +35,6 @@ export const UNMATCHED_ROUTE = 'unmatched';
 
 type LabelValues<K extends string> = Partial<Record<K, string | number>>;
 
-/**
- * prom-client hashes the label object on every observation; the child of a label set does not.
- * Label sets are bounded, so the children are kept.
- */
-function childCache<T>(make: (key: string) => T): (key: string) => T {
-  const children = new Map<string, T>();
-  return (key) => {
-    let child = children.get(key);
-    if (child === undefined) {
-      child = make(key);
-      children.set(key, child);
-    }
-    return child;
-  };
-}
-
 export class Metrics {
   /** The registry `/metrics` exposes. */
   readonly registry = new Registry();
@@ -57,8 +42,8 @@ export class Metrics {
   readonly #sessionsFinished: Counter<'possession_type' | 'channel' | 'outcome'>;
   readonly #possessionRequired: Counter<'possession_type' | 'channel'>;
   readonly #messages: Counter<'provider' | 'country' | 'status'>;
-  readonly #requestChild: (key: string) => { observe(value: number): void };
-  readonly #queryChild: (key: string) => { observe(value: number): void };
+  readonly #requests: FastHistogram;
+  readonly #queries: FastHistogram;
   readonly #queryErrors: Counter<'dialect' | 'kind'>;
   #openSockets: () => number = () => 0;
   #pool: (() => PoolStats) | null = null;
@@ -91,25 +76,18 @@ export class Metrics {
       labelNames: ['provider', 'country', 'status'],
       registers,
     });
-    const requests = new Histogram({
+    this.#requests = new FastHistogram({
       name: 'handset_http_request_duration_seconds',
       help: 'HTTP request latency by method, route pattern (each client-protocol step and server API call is a route) and status code.',
-      labelNames: ['method', 'route', 'status'],
       buckets: REQUEST_BUCKETS,
-      registers,
+      registry: this.registry,
     });
-    this.#requestChild = childCache((key) => {
-      const [method = '', status = '', route = ''] = key.split(' ');
-      return requests.labels({ method, route, status });
-    });
-    const queries = new Histogram({
+    this.#queries = new FastHistogram({
       name: 'handset_db_query_duration_seconds',
       help: 'Database statement latency, by dialect and statement kind (transaction control is "other").',
-      labelNames: ['dialect', 'kind'],
       buckets: QUERY_BUCKETS,
-      registers,
+      registry: this.registry,
     });
-    this.#queryChild = childCache((kind) => queries.labels({ dialect: options.dialect, kind }));
     this.#queryErrors = new Counter({
       name: 'handset_db_query_errors_total',
       help: 'Database statements that failed, by dialect and statement kind.',
@@ -181,13 +159,12 @@ export class Metrics {
 
   /** One answered HTTP request; `route` is the route pattern or {@link UNMATCHED_ROUTE}. */
   requestAnswered(method: string, route: string, status: number, seconds: number): void {
-    // Route patterns hold no spaces; the key is split back into the three labels once.
-    this.#requestChild(`${method} ${status} ${route}`).observe(seconds);
+    this.#requests.series(`${method} ${status} ${route}`, () => ({ method, route, status: String(status) })).observe(seconds);
   }
 
   /** One database statement, finished or failed. */
   queryRan(kind: QueryKind, seconds: number, failed: boolean): void {
-    this.#queryChild(kind).observe(seconds);
+    this.#queries.series(kind, () => ({ dialect: this.#dialect, kind })).observe(seconds);
     if (failed) this.#queryErrors.inc({ dialect: this.#dialect, kind });
   }
 }
