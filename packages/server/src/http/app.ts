@@ -9,6 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { MAX_BODY_BYTES } from '@handset/protocol';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Deps } from '../deps.js';
+import { adminConsoleRoutes } from '../admin/console/console-routes.js';
 import { redactRequestUrl } from '../lib/redact.js';
 import './request-context.js';
 import { installBodyParsers } from './body-parsers.js';
@@ -112,6 +113,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   });
   operationsRoutes(app, deps);
   landingRoute(app, deps);
+  // The operator console at /admin, in its own scope (cookies, CSP, session guard).
+  await app.register(adminConsoleRoutes(deps));
   if (!deps.config.production) devOutboxRoute(app, deps);
   return app;
 }

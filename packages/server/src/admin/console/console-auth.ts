@@ -67,6 +67,8 @@ export function clearSessionCookie(request: FastifyRequest, reply: FastifyReply,
 /** Only same-console paths may be a `next` after sign-in (no open redirect). */
 export function safeNext(value: unknown): string {
   if (typeof value !== 'string' || value.length > 300) return '/admin';
+  // No dot segments, no protocol-relative `//`, no backslashes: the path stays in the console.
+  if (/\.\.|\/\/|\\/.test(value)) return '/admin';
   if (!/^\/admin(?:[/?][A-Za-z0-9\-._~/?=&%+]*)?$/.test(value) || value.startsWith(SIGN_IN_PATH)) return '/admin';
   return value;
 }

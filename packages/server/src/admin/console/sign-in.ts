@@ -3,8 +3,8 @@
  * `GET /admin/sign-in` (the form), `POST /admin/sign-in` (an admin id and secret from
  * `handset admins create` → a console session in an HttpOnly cookie) and `POST /admin/sign-out`
  * (ends the session server-side). Failed sign-ins are counted per address (sign-in-limit.ts).
- * A browser gets the form back with the reason and the documented status (400, 401, 403, 429); a
- * caller that does not accept HTML gets `{code, message}`.
+ * A refused browser is sent back to the form, which says why; any other caller gets the documented
+ * status (400, 401, 403, 429) with `{code, message}`.
  */
 import { ApiError, type ApiErrorName } from '@handset/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -20,32 +20,41 @@ import { SignInLimit } from './sign-in-limit.js';
 
 const FIELD_MAX = 200;
 
-function signInPage(options: { next: string; message?: string; error?: string; adminId?: string }): string {
+function signInPage(options: { next: string; message?: string; error?: string }): string {
   const body =
     (options.message ? notice(options.message) : '') +
     (options.error ? problem(options.error) : '') +
     '<div class="sign-in-box">' +
     `<form class="stacked" method="post" action="${SIGN_IN_PATH}">` +
     `<input type="hidden" name="next" value="${escapeHtml(options.next)}">` +
-    `<label for="adminId">Admin id<input id="adminId" name="adminId" autocomplete="username" required maxlength="${FIELD_MAX}" value="${escapeHtml(options.adminId ?? '')}"></label>` +
+    `<label for="adminId">Admin id<input id="adminId" name="adminId" autocomplete="username" required maxlength="${FIELD_MAX}"></label>` +
     `<label for="secret">Secret<input id="secret" name="secret" type="password" autocomplete="current-password" required maxlength="${FIELD_MAX}"></label>` +
     '<button type="submit">Sign in</button></form>' +
     '<p class="muted">An admin id and secret come from <code>handset admins create --name NAME</code> on the platform host.</p></div>';
   return consolePage({ title: 'Sign in', body });
 }
 
-/** Answers a refused sign-in: the form again for a browser, `{code, message}` otherwise. */
-function refuse(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  name: ApiErrorName,
-  message: string,
-  form: { next: string; adminId?: string },
-): FastifyReply {
+/** Why a sign-in was refused, as the sign-in page says it after the redirect. */
+const REFUSALS = {
+  wrong: 'That admin id and secret do not open the console: wrong, unknown or disabled.',
+  missing: `Type both the admin id and the secret (at most ${FIELD_MAX} characters each).`,
+  limited: 'Too many failed sign-ins from this address. Wait a few minutes and try again.',
+  origin: 'The sign-in form was posted from another site and was refused.',
+} as const;
+
+type Refusal = keyof typeof REFUSALS;
+
+/**
+ * Answers a refused sign-in. A browser is sent back to the form (303), which then says why (so a
+ * reload never posts the secret again, and no error answer is HTML); any other caller gets the
+ * documented status with `{code, message}`.
+ */
+function refuse(request: FastifyRequest, reply: FastifyReply, name: ApiErrorName, refusal: Refusal, message: string, next: string): FastifyReply {
+  if ((request.headers.accept ?? '').includes('text/html')) {
+    return reply.redirect(`${SIGN_IN_PATH}?error=${refusal}&next=${encodeURIComponent(next)}`, 303);
+  }
   const { code, status } = ApiError[name];
-  reply.code(status);
-  if (!(request.headers.accept ?? '').includes('text/html')) return reply.send({ code, message });
-  return reply.type('text/html; charset=utf-8').send(signInPage({ ...form, error: message }));
+  return reply.code(status).send({ code, message });
 }
 
 function field(body: Record<string, unknown>, name: string): string | undefined {
@@ -64,7 +73,9 @@ export function signInRoutes(scope: FastifyInstance, deps: Deps): void {
         : request.query['signed-out'] === '1'
           ? 'You have signed out.'
           : undefined;
-    return reply.type('text/html; charset=utf-8').send(signInPage({ next: safeNext(request.query.next), message }));
+    const refusal = request.query.error;
+    const error = refusal !== undefined && Object.hasOwn(REFUSALS, refusal) ? REFUSALS[refusal as Refusal] : undefined;
+    return reply.type('text/html; charset=utf-8').send(signInPage({ next: safeNext(request.query.next), message, error }));
   });
 
   scope.post(SIGN_IN_PATH, { schema: { hide: true } }, async (request, reply) => {
@@ -72,22 +83,21 @@ export function signInRoutes(scope: FastifyInstance, deps: Deps): void {
     const next = safeNext(body.next);
     const adminId = field(body, 'adminId');
     const secret = field(body, 'secret');
-    const form = { next, adminId };
-    if (!sameOrigin(request, deps)) return refuse(request, reply, 'STEP_NOT_ALLOWED', 'cross-origin sign-in is refused', form);
+    if (!sameOrigin(request, deps)) return refuse(request, reply, 'STEP_NOT_ALLOWED', 'origin', 'cross-origin sign-in is refused', next);
     const wait = await limit.retryAfterSeconds(request.ip);
     if (wait > 0) {
       reply.header('retry-after', String(wait));
-      return refuse(request, reply, 'RATE_LIMITED', `too many failed sign-ins from this address; retry in ${wait} seconds`, form);
+      return refuse(request, reply, 'RATE_LIMITED', 'limited', `too many failed sign-ins from this address; retry in ${wait} seconds`, next);
     }
     if (!adminId || !secret) {
-      return refuse(request, reply, 'MALFORMED_REQUEST', `the admin id and the secret are both required (at most ${FIELD_MAX} characters each)`, form);
+      return refuse(request, reply, 'MALFORMED_REQUEST', 'missing', `the admin id and the secret are both required (at most ${FIELD_MAX} characters each)`, next);
     }
     const now = deps.clock.now();
     const admin = await verifyAdminSecret(deps.db.kysely, adminId, secret);
     if (!admin) {
       await limit.recordFailure(request.ip);
       await recordAudit(deps.db.kysely, { adminId: null, action: 'console.sign_in_refused', target: adminId, address: request.ip, at: now });
-      return refuse(request, reply, 'UNAUTHORIZED', 'that admin id and secret do not open the console (wrong, unknown or disabled)', form);
+      return refuse(request, reply, 'UNAUTHORIZED', 'wrong', 'that admin id and secret do not open the console (wrong, unknown or disabled)', next);
     }
     const started = await deps.db.kysely.transaction().execute(async (trx) => {
       const session = await startAdminSession(trx, admin.adminId, now, deps.random);

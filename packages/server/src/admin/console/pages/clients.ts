@@ -5,6 +5,7 @@
  * (the database keeps only its hash).
  */
 import { escapeHtml } from '../../../http/routes/html.js';
+import type { ClientRateLimits } from '../../admin-queries.js';
 import { csrfField, notice, problem, shownTime, table, type PageViewer } from '../layout.js';
 
 export interface ClientRow {
@@ -16,6 +17,8 @@ export interface ClientRow {
 
 export interface ClientsView {
   clients: ClientRow[];
+  /** The request budgets every client gets (configuration; there are no per-client limits). */
+  limits: ClientRateLimits;
   /** Credentials to show once, after a create or a rotation. */
   revealed?: { clientId: string; clientSecret: string; what: string };
   message?: string;
@@ -53,8 +56,11 @@ export function clientsBody(viewer: PageViewer, view: ClientsView): string {
     escapeHtml(shownTime(c.createdAt)),
     rowActions(viewer, c),
   ]);
+  const perSecond = view.limits.rateLimitPerSecond > 0 ? `${view.limits.rateLimitPerSecond} requests per second on /v3/*` : 'no limit on /v3/*';
+  const tokens = view.limits.tokenPerClientPerMinute > 0 ? `${view.limits.tokenPerClientPerMinute} token requests per minute` : 'no limit on /token';
   return (
     html +
+    `<p class="muted">Every client gets ${escapeHtml(perSecond)} and ${escapeHtml(tokens)} (set in the platform's configuration). Handset has no webhooks: clients poll <code>/v3/unify-status</code>.</p>` +
     table('Clients, oldest first', ['Client id', 'Name', 'Created', 'Actions'], rows, 'No clients yet.') +
     '<h2>New client</h2>' +
     `<form class="inline-form" method="post" action="/admin/clients">${csrfField(viewer)}` +

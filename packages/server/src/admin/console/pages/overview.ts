@@ -80,7 +80,6 @@ export function conversionSection(rows: ConversionDay[], days: string[]): string
   const channels = [...new Set(rows.map((r) => r.channel))].sort();
   if (channels.length === 0) return '<p class="empty">No sessions in these days yet.</p>';
   return (
-    '<div class="charts">' +
     channels
       .map((channel) => {
         const byDay = new Map(rows.filter((r) => r.channel === channel).map((r) => [r.day, r]));
@@ -102,8 +101,7 @@ export function conversionSection(rows: ConversionDay[], days: string[]): string
         const tableHtml = table(`Conversion per day: ${channel}`, ['Day', 'Started', 'Possession proven', 'Succeeded', 'Success rate'], tableRows);
         return chartFigure(spec, 'Sessions started on each day (UTC), and how many of them proved possession and succeeded.', tableHtml);
       })
-      .join('') +
-    '</div>'
+      .join('')
   );
 }
 
@@ -123,5 +121,5 @@ export function deliverySection(rows: DeliveryRow[]): string {
     ['Provider', 'Sent', 'Delivered', 'Failed'],
     rows.map((r) => [escapeHtml(r.provider), String(r.sent), String(r.delivered), String(r.failed)]),
   );
-  return `<div class="charts">${chartFigure(spec, 'Messages handed to each provider, and what the provider reported back.', tableHtml)}</div>`;
+  return chartFigure(spec, 'Messages handed to each provider, and what the provider reported back.', tableHtml);
 }

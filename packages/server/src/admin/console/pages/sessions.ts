@@ -5,35 +5,21 @@
  * the messages sent for it with their delivery status. Numbers are shown masked; no code or link.
  */
 import { escapeHtml } from '../../../http/routes/html.js';
+import { SESSION_OUTCOMES, type SessionOutcome, type SessionSummary, type SessionTimeline } from '../../admin-queries.js';
 import { problem, shownTime, table } from '../layout.js';
 
 /** What the list's form filters on; every field optional. */
 export interface SessionFilters {
   correlationId?: string;
   clientRequestId?: string;
-  /** The last 2 to 6 digits of the number. */
-  numberEnding?: string;
+  /** The last four digits of the number, or the number as the console shows it (`+1******0100`). */
+  number?: string;
   clientId?: string;
-  outcome?: Outcome;
+  outcome?: SessionOutcome;
   /** `YYYY-MM-DD`, UTC, inclusive. */
   from?: string;
   /** `YYYY-MM-DD`, UTC, inclusive. */
   to?: string;
-}
-
-/** How a session ended, or that it has not yet. */
-export const OUTCOMES = ['succeeded', 'failed', 'possession_required', 'in_progress'] as const;
-export type Outcome = (typeof OUTCOMES)[number];
-
-export interface SessionListRow {
-  correlationId: string;
-  clientRequestId: string | null;
-  clientName: string;
-  possessionType: string;
-  state: string;
-  maskedNumber: string;
-  createdAt: number;
-  failureReason: string | null;
 }
 
 export interface ClientChoice {
@@ -62,10 +48,10 @@ export function parseSessionFilters(query: Record<string, unknown>): { filters: 
     if (clientRequestId.length <= 200) filters.clientRequestId = clientRequestId;
     else errors.push('The client request id is at most 200 characters.');
   }
-  const numberEnding = text('numberEnding');
-  if (numberEnding !== undefined) {
-    if (/^\d{2,6}$/.test(numberEnding)) filters.numberEnding = numberEnding;
-    else errors.push('"Number ends with" takes the last 2 to 6 digits of the number.');
+  const number = text('number');
+  if (number !== undefined) {
+    if (/^[0-9]{4}$/.test(number) || /^\+[0-9]{1,3}\*{1,14}[0-9]{4}$/.test(number)) filters.number = number;
+    else errors.push('"Number" takes the last four digits of the number, or the number as shown masked here (+1******0100).');
   }
   const clientId = text('clientId');
   if (clientId !== undefined) {
@@ -74,7 +60,7 @@ export function parseSessionFilters(query: Record<string, unknown>): { filters: 
   }
   const outcome = text('outcome');
   if (outcome !== undefined) {
-    if ((OUTCOMES as readonly string[]).includes(outcome)) filters.outcome = outcome as Outcome;
+    if ((SESSION_OUTCOMES as readonly string[]).includes(outcome)) filters.outcome = outcome as SessionOutcome;
     else errors.push('Choose an outcome from the list.');
   }
   for (const name of ['from', 'to'] as const) {
@@ -87,11 +73,11 @@ export function parseSessionFilters(query: Record<string, unknown>): { filters: 
   return { filters, errors };
 }
 
-const OUTCOME_LABELS: Record<Outcome, string> = {
+const OUTCOME_LABELS: Record<SessionOutcome, string> = {
+  pending: 'In progress',
   succeeded: 'Succeeded',
   failed: 'Failed',
   possession_required: 'Possession required',
-  in_progress: 'In progress',
 };
 
 function input(name: keyof SessionFilters, label: string, value: string | undefined, extra = ''): string {
@@ -106,14 +92,21 @@ function select(name: string, label: string, options: Array<[string, string]>, c
 }
 
 /** The filter form and the matching sessions. */
-export function sessionsListBody(filters: SessionFilters, errors: string[], rows: SessionListRow[], clients: ClientChoice[], limit: number): string {
+export function sessionsListBody(
+  filters: SessionFilters,
+  errors: string[],
+  rows: SessionSummary[],
+  clients: ClientChoice[],
+  olderHref: string | null,
+): string {
+  const names = new Map(clients.map((c) => [c.clientId, c.name]));
   const form =
     '<form class="filters" method="get" action="/admin/sessions" role="search" aria-label="Filter sessions">' +
     input('correlationId', 'Correlation id', filters.correlationId, ' maxlength="100" spellcheck="false"') +
     input('clientRequestId', 'Client request id', filters.clientRequestId, ' maxlength="200" spellcheck="false"') +
-    input('numberEnding', 'Number ends with', filters.numberEnding, ' inputmode="numeric" maxlength="6" pattern="[0-9]{2,6}"') +
+    input('number', 'Number (last 4 digits)', filters.number, ' maxlength="20" spellcheck="false"') +
     select('clientId', 'Client', [['', 'Any client'], ...clients.map((c): [string, string] => [c.clientId, c.name])], filters.clientId) +
-    select('outcome', 'Outcome', [['', 'Any outcome'], ...OUTCOMES.map((o): [string, string] => [o, OUTCOME_LABELS[o]])], filters.outcome) +
+    select('outcome', 'Outcome', [['', 'Any outcome'], ...SESSION_OUTCOMES.map((o): [string, string] => [o, OUTCOME_LABELS[o]])], filters.outcome) +
     input('from', 'From (UTC)', filters.from, ' type="date"') +
     input('to', 'To (UTC)', filters.to, ' type="date"') +
     '<button type="submit">Search</button> <a href="/admin/sessions">Clear</a></form>';
@@ -121,13 +114,13 @@ export function sessionsListBody(filters: SessionFilters, errors: string[], rows
   const tableRows = rows.map((r) => [
     `<a href="/admin/sessions/${encodeURIComponent(r.correlationId)}"><code>${escapeHtml(r.correlationId)}</code></a>`,
     escapeHtml(shownTime(r.createdAt)),
-    escapeHtml(r.clientName),
+    escapeHtml(names.get(r.clientId) ?? r.clientId),
     escapeHtml(r.possessionType),
-    `<code>${escapeHtml(r.maskedNumber)}</code>`,
-    escapeHtml(r.state) + (r.failureReason ? ` (${escapeHtml(r.failureReason)})` : ''),
+    r.number ? `<code>${escapeHtml(r.number)}</code>` : '',
+    escapeHtml(r.state) + (r.failureReason ? ` <span class="muted">(${escapeHtml(r.failureReason)})</span>` : ''),
     r.clientRequestId ? `<code>${escapeHtml(r.clientRequestId)}</code>` : '',
   ]);
-  const note = rows.length >= limit ? `<p class="muted">Showing the newest ${limit}; narrow the filters to see older sessions.</p>` : '';
+  const note = olderHref ? `<p><a href="${escapeHtml(olderHref)}">Older sessions →</a></p>` : '';
   return (
     form +
     errorHtml +
@@ -136,71 +129,38 @@ export function sessionsListBody(filters: SessionFilters, errors: string[], rows
   );
 }
 
-/** One session's facts for the timeline page's header. */
-export interface SessionFacts {
-  correlationId: string;
-  clientName: string;
-  clientRequestId: string | null;
-  possessionType: string;
-  state: string;
-  maskedNumber: string;
-  deviceId: string | null;
-  deviceMatch: string | null;
-  failureReason: string | null;
-  createdAt: number;
-  expiresAt: number;
-  endedAt: number | null;
-}
-
-export interface TimelineEvent {
-  at: number;
-  /** `created`, a state-machine event, or `refused:<event>`. */
-  type: string;
-  fromState: string | null;
-  toState: string | null;
-  reason: string | null;
-  channel: string | null;
-  destination: string | null;
-}
-
-export interface TimelineMessage {
-  sentAt: number;
-  to: string;
-  provider: string;
-  status: string;
-}
-
-/** The timeline page below its heading. */
-export function timelineBody(facts: SessionFacts, events: TimelineEvent[], messages: TimelineMessage[]): string {
+/** The timeline page below its heading: the session's facts, then every entry in order. */
+export function timelineBody(timeline: SessionTimeline, clientName: string): string {
+  const f = timeline.session;
   const fact = (term: string, value: string): string => `<dt>${term}</dt><dd>${value || '—'}</dd>`;
   const dl =
     '<dl class="facts">' +
-    fact('Correlation id', `<code>${escapeHtml(facts.correlationId)}</code>`) +
-    fact('Client', escapeHtml(facts.clientName)) +
-    fact('Client request id', facts.clientRequestId ? `<code>${escapeHtml(facts.clientRequestId)}</code>` : '') +
-    fact('Possession', escapeHtml(facts.possessionType)) +
-    fact('State', escapeHtml(facts.state)) +
-    fact('Number', `<code>${escapeHtml(facts.maskedNumber)}</code>`) +
-    fact('Device', facts.deviceId ? `<code>${escapeHtml(facts.deviceId)}</code> (${escapeHtml(facts.deviceMatch ?? '')})` : '') +
-    fact('Failure reason', escapeHtml(facts.failureReason ?? '')) +
-    fact('Started', escapeHtml(shownTime(facts.createdAt))) +
-    fact('Expires', escapeHtml(shownTime(facts.expiresAt))) +
-    fact('Ended', escapeHtml(shownTime(facts.endedAt))) +
+    fact('Correlation id', `<code>${escapeHtml(f.correlationId)}</code>`) +
+    fact('Client', escapeHtml(clientName)) +
+    fact('Client request id', f.clientRequestId ? `<code>${escapeHtml(f.clientRequestId)}</code>` : '') +
+    fact('Possession', escapeHtml(f.possessionType)) +
+    fact('State', `${escapeHtml(f.state)} (${escapeHtml(OUTCOME_LABELS[f.outcome])})`) +
+    fact('Number', f.number ? `<code>${escapeHtml(f.number)}</code>` : '') +
+    fact('Device', f.deviceId ? `<code>${escapeHtml(f.deviceId)}</code> (${escapeHtml(f.deviceMatch ?? '')})` : '') +
+    fact('Failure reason', f.failureReason ? `${escapeHtml(f.failureReason)}: ${escapeHtml(f.failureReasonText ?? '')}` : '') +
+    fact('Codes tried / resent', `${f.otpAttempts} / ${f.otpResends}`) +
+    fact('Links resent', String(f.linkResends)) +
+    fact('Started', escapeHtml(shownTime(f.createdAt))) +
+    fact('Expires', escapeHtml(shownTime(f.expiresAt))) +
+    fact('Ended', escapeHtml(shownTime(f.endedAt))) +
     '</dl>';
-  const eventRows = events.map((e) => [
+  const rows = timeline.events.map((e) => [
     escapeHtml(shownTime(e.at)),
     `<code>${escapeHtml(e.type)}</code>`,
     escapeHtml([e.fromState, e.toState].filter(Boolean).join(' → ')),
-    escapeHtml(e.reason ?? ''),
-    escapeHtml([e.channel, e.destination].filter(Boolean).join(' ')),
+    escapeHtml([e.reason, e.reasonText].filter(Boolean).join(': ')),
+    escapeHtml([e.channel, e.destination].filter(Boolean).join(' to ')),
+    escapeHtml([e.provider, e.status].filter(Boolean).join(': ')),
   ]);
-  const messageRows = messages.map((m) => [escapeHtml(shownTime(m.sentAt)), `<code>${escapeHtml(m.to)}</code>`, escapeHtml(m.provider), escapeHtml(m.status)]);
   return (
     '<p><a href="/admin/sessions">← All sessions</a></p>' +
     dl +
     '<h2>Timeline</h2>' +
-    table('Steps and state changes, oldest first', ['Time', 'Event', 'State', 'Reason', 'Channel'], eventRows, 'No events recorded for this session.') +
-    '<h2>Messages</h2>' +
-    table('Messages sent for this session', ['Sent', 'To', 'Provider', 'Status'], messageRows, 'No messages were sent for this session.')
+    table('What happened, oldest first', ['Time', 'Event', 'State', 'Reason', 'Channel', 'Delivery'], rows, 'Nothing recorded for this session.')
   );
 }

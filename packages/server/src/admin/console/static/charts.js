@@ -21,6 +21,11 @@
     });
   }
 
+  /** `2026-12-01` → `12-01`; other labels as they are. */
+  function shortLabel(label) {
+    return /^\d{4}-\d{2}-\d{2}$/.test(label) ? label.slice(5) : label;
+  }
+
   function widthOf(element) {
     return Math.max(320, Math.min(element.clientWidth || 640, 960));
   }
@@ -30,6 +35,7 @@
     if (!target) return;
     const labels = spec.categories;
     const x = labels.map((_, i) => i);
+    const pad = Math.max(0, (3 - labels.length) / 2);
     const series = [{ label: spec.categoryLabel, value: (u, i) => (i == null ? '' : labels[i] ?? '') }];
     spec.series.forEach((s, k) => {
       series.push({
@@ -42,14 +48,26 @@
       });
     });
     const options = {
-      title: spec.title,
       width: widthOf(target),
       height: 280,
       series,
-      scales: { x: { time: false, range: [-0.5, Math.max(0.5, labels.length - 0.5)] }, y: { range: (u, min, max) => [0, Math.max(1, max)] } },
+      // Fewer than three categories are padded on both sides, so one provider's bars are not a wall.
+      scales: {
+        x: { time: false, range: [-0.5 - pad, labels.length - 0.5 + pad] },
+        y: { range: (u, min, max) => [0, Math.max(1, max)] },
+      },
       axes: [
-        { splits: () => x, values: (u, splits) => splits.map((i) => labels[i] ?? ''), grid: { show: false } },
-        { label: spec.valueLabel },
+        // One tick per category while they fit (about 56 px each), else every n-th; days show as MM-DD.
+        {
+          splits: (u) => {
+            const step = Math.max(1, Math.ceil((labels.length * 56) / Math.max(1, u.width - 80)));
+            return x.filter((i) => (labels.length - 1 - i) % step === 0);
+          },
+          values: (u, splits) => splits.map((i) => shortLabel(labels[i] ?? '')),
+          grid: { show: false },
+        },
+        // Counts: whole-number ticks only.
+        { label: spec.valueLabel, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 1e6, 1e7] },
       ],
       cursor: { drag: { x: false, y: false } },
       legend: { live: true },
