@@ -19,6 +19,7 @@ import { answerClientError } from './client-errors.js';
 import { answerFrameworkError, installErrorHandler } from './error-handler.js';
 import { installRequestChecks } from './request-checks.js';
 import { installMetrics } from '../metrics/metrics-endpoint.js';
+import { ADMIN_API_PREFIX, adminApiRoutes } from './routes/admin-api.js';
 import { browserPageRoutes } from './routes/browser-pages.js';
 import { clientApiRoutes } from './routes/client-api.js';
 import { devOutboxRoute } from './routes/dev-outbox.js';
@@ -76,7 +77,12 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
         version: '0.1.0',
         description: 'Prove Unify-compatible possession checks and device keys. Errors are {code, message}.',
       },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer' },
+          adminBearer: { type: 'http', scheme: 'bearer', description: 'An admin token from POST /admin/v1/token (docs/admin.md).' },
+        },
+      },
     },
   });
 
@@ -112,6 +118,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     deps.metrics.countOpenSockets(() => sockets.websocketServer.clients.size);
   });
   operationsRoutes(app, deps);
+  // The admin API (JSON, admin bearer tokens), in its own scope.
+  await app.register(adminApiRoutes(deps), { prefix: ADMIN_API_PREFIX });
   landingRoute(app, deps);
   // The operator console at /admin, in its own scope (cookies, CSP, session guard).
   await app.register(adminConsoleRoutes(deps));

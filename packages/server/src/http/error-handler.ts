@@ -38,6 +38,10 @@ export function validationMessage(items: readonly ValidationItem[], context: str
   const field = fieldName(item);
   const noun = NOUN[context] ?? 'field';
   if (item.keyword === 'required') return `${noun} '${field}' is missing`;
+  if (item.keyword === 'additionalProperties') {
+    const extra = String(item.params.additionalProperty ?? '').replace(/[^\x20-\x7e]/g, '?').slice(0, 40);
+    return `${noun} '${field ? `${field}.` : ''}${extra}' is not allowed here`;
+  }
   if (!field) return `the ${context} must be a JSON object`;
   if (item.keyword === 'maxLength') return `${noun} '${field}' is too long (at most ${item.params.limit} characters)`;
   if (item.keyword === 'pattern') return `${noun} '${field}' contains characters that are not allowed`;

@@ -201,7 +201,7 @@ export const DeliveryStatsSchema = Type.Object({
 export const AuditQuerySchema = Type.Object(
   {
     adminId: Type.Optional(Id('Calls of this admin.')),
-    action: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z.-]+$', description: 'Exact action, e.g. devices.revoke.' })),
+    action: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z_.-]+$', description: 'Exact action, e.g. devices.revoke.' })),
     from: Type.Optional(Time('At or after.')),
     to: Type.Optional(Time('Before.')),
     limit: Type.Optional(Limit),
