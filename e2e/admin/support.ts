@@ -91,10 +91,17 @@ export async function axeViolations(page: Page): Promise<string[]> {
   if (!loaded) await page.evaluate(axeSource);
   const result = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: any[] }> } }).axe;
-    const { violations } = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } });
-    return violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n: { target: unknown }) => ({ target: n.target })) }));
+    const { violations, passes } = (await axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
+    })) as { violations: any[]; passes: unknown[] };
+    return {
+      passed: passes.length,
+      violations: violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n: { target: unknown }) => ({ target: n.target })) })),
+    };
   });
-  return result.map(describeViolation);
+  // A run that checked nothing would find nothing: make sure the rules ran.
+  assert.ok(result.passed >= 10, `axe-core ran (${result.passed} rules passed)`);
+  return result.violations.map(describeViolation);
 }
 
 /** Saves a full-page screenshot under e2e/artifacts/admin/ and returns its path. */

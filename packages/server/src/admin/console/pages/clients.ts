@@ -33,7 +33,7 @@ function rowActions(viewer: PageViewer, c: ClientRow): string {
   const path = `/admin/clients/${encodeURIComponent(c.clientId)}`;
   return (
     `<form method="post" action="${path}/rotate" data-confirm="Rotate the secret of ${escapeHtml(c.name)}? The old secret stops working at once.">${csrfField(viewer)}` +
-    `<button type="submit" class="secondary" aria-label="Rotate the secret of client ${id}">Rotate secret</button></form> ` +
+    `<button type="submit" class="secondary" aria-label="Rotate secret of client ${id}">Rotate secret</button></form> ` +
     `<form method="post" action="${path}/disable" data-confirm="Disable ${escapeHtml(c.name)}? Its secret and tokens stop working for good.">${csrfField(viewer)}` +
     `<button type="submit" class="danger" aria-label="Disable client ${id}">Disable</button></form>`
   );
