@@ -37,7 +37,7 @@ function cpuMs(pid: number): number {
 async function startOnce(bin: string): Promise<{ wall: number; cpu: number }> {
   const port = await freePort();
   const args = [bin, 'serve', '--port', String(port), '--host', '127.0.0.1', '--database', ':memory:', '--public-url', `http://127.0.0.1:${port}`];
-  const env = { ...process.env, HANDSET_LOG_LEVEL: 'info' };
+  const env: NodeJS.ProcessEnv = { ...process.env, HANDSET_LOG_LEVEL: 'info' };
   delete env.NODE_OPTIONS;
   const started = process.hrtime.bigint();
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
