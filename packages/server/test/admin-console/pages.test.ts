@@ -105,7 +105,7 @@ describe('console pages on real flows', () => {
     assert.ok(!html.includes('temporary code'), 'no message text');
     const { code } = await latestMessage(server, NUMBER);
     assert.ok(!html.includes(`>${code}<`) && !html.includes(` ${code} `), 'no code');
-    assert.ok((await actions()).includes('sessions.timeline'));
+    assert.ok((await actions()).includes('sessions.read'));
     const unknown = await get(`${server.url}/admin/sessions/no-such-session`, { cookie: session.cookie });
     assert.equal(unknown.status, 404);
     assert.equal(((await unknown.json()) as { code: number }).code, ApiError.NOT_FOUND.code);
@@ -181,7 +181,7 @@ describe('console pages on real flows', () => {
     assert.match(await response.text(), /Revoked 2 devices of this number/);
     const live = await server.server.deps.db.kysely.selectFrom('devices').select('id').where('phone_e164', '=', NUMBER).where('revoked_at', 'is', null).execute();
     assert.deepEqual(live, []);
-    assert.ok((await actions()).includes('devices.revoke_number'));
+    assert.ok((await actions()).includes('devices.revoke-number'));
   });
 
   it('creates a client whose secret is shown once and works; rotates it; disables it', async () => {
@@ -208,7 +208,7 @@ describe('console pages on real flows', () => {
     assert.equal((await post('/admin/clients/hsc_nope/rotate', {})).status, 404);
     assert.equal((await post('/admin/clients', { name: '' })).status, 400);
     const all = await actions();
-    for (const action of ['clients.create', 'clients.rotate_secret', 'clients.disable']) assert.ok(all.includes(action), action);
+    for (const action of ['clients.create', 'clients.rotate-secret', 'clients.disable']) assert.ok(all.includes(action), action);
     const audit = JSON.stringify((await listAudit(server.server.deps.db.kysely, { adminId, limit: 100 })).entries);
     assert.ok(!audit.includes(secret) && !audit.includes(newSecret), 'no secret in the audit');
   });

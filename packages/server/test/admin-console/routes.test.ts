@@ -1,7 +1,7 @@
 /**
  * Nothing of the console opens without a console session: every console route, listed from the
  * app itself (so a route added later cannot escape), is asked without credentials, with a cookie
- * that names no session, and with an integrator's bearer token, both with inject() and over the
+ * that names no session, with an integrator's bearer token and with an admin API token, both with inject() and over the
  * socket. A GET is redirected to the sign-in page with an empty body; anything else is 401
  * `{code, message}`. Only the sign-in page and the assets answer, and they hold nothing private.
  */
@@ -13,7 +13,7 @@ import { OPEN_CONSOLE_ROUTES } from '../../src/admin/console/console-routes.js';
 import { routesOf, type RouteEntry } from '../../src/http/route-methods.js';
 import { startTestServer, type TestServer } from '../../src/testing.js';
 import { Backend } from '../support/server-api.js';
-import { FORM } from './support.js';
+import { createTestAdmin, FORM } from './support.js';
 
 /** The admin API (`/admin/v1`) has its own bearer tokens and tests; the console is the rest of /admin. */
 const isConsoleRoute = (route: RouteEntry): boolean => (route.url === '/admin' || route.url.startsWith('/admin/')) && !route.url.startsWith('/admin/v1');
@@ -30,10 +30,20 @@ describe('console routes without a console session', () => {
     server = await startTestServer();
     routes = routesOf(server.server.app).filter(isConsoleRoute);
     const token = await Backend.of(server).token();
+    // An admin API token is for /admin/v1 only: the console wants its own session.
+    const admin = await createTestAdmin(server);
+    const issued = await fetch(`${server.url}/admin/v1/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ adminId: admin.adminId, secret: admin.secret }),
+    });
+    assert.equal(issued.status, 200);
+    const adminToken = ((await issued.json()) as { access_token: string }).access_token;
     credentials = [
       ['no credentials', {}],
       ['a cookie naming no session', { cookie: 'handset_admin=hsac_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG' }],
       ['an integrator bearer token', { authorization: `Bearer ${token}` }],
+      ['an admin API bearer token', { authorization: `Bearer ${adminToken}` }],
     ];
   });
   after(() => server.close());

@@ -51,8 +51,8 @@ describe('console sign-in', () => {
     assert.equal(page.status, 200);
     assert.match(await page.text(), /Signed in as good/);
     const audit = await listAudit(server.server.deps.db.kysely, { adminId: admin.adminId, limit: 10 });
-    assert.deepEqual(audit.entries.map((e) => e.action), ['console.sign_in']);
-    assert.ok(audit.entries[0]!.address, 'the address is recorded');
+    assert.deepEqual(audit.entries.map((e) => e.action), ['stats.daily', 'console.sign-in'], 'the sign-in, then the overview it opened');
+    assert.ok(audit.entries[1]!.address, 'the address is recorded');
   });
 
   it('a next that leaves the console is ignored (no open redirect)', async () => {
@@ -87,7 +87,7 @@ describe('console sign-in', () => {
       const form = await get(`${server.url}${browser.headers.get('location')}`);
       assert.match(await form.text(), /role="alert">That admin id and secret do not open the console/);
     }
-    const refusals = await listAudit(server.server.deps.db.kysely, { action: 'console.sign_in_refused', limit: 20 });
+    const refusals = await listAudit(server.server.deps.db.kysely, { action: 'console.sign-in-refused', limit: 20 });
     assert.ok(refusals.entries.some((e) => e.target === disabled.adminId && e.adminId === null));
     assert.ok(refusals.entries.every((e) => JSON.stringify(e).indexOf(admin.secret) === -1), 'no secret in the audit');
   });
@@ -126,7 +126,7 @@ describe('console sign-in', () => {
     const post = await postForm(`${server.url}/admin/sign-out`, { _csrf: session.csrf }, { cookie: session.cookie });
     assert.equal(post.status, 401);
     const audit = await listAudit(server.server.deps.db.kysely, { adminId: admin.adminId, limit: 10 });
-    assert.deepEqual(audit.entries.map((e) => e.action), ['console.sign_out', 'console.sign_in']);
+    assert.deepEqual(audit.entries.map((e) => e.action), ['console.sign-out', 'stats.daily', 'console.sign-in']);
   });
 
   it('CSRF: a POST without the token, with a wrong one, or from another origin is refused and changes nothing', async () => {
@@ -146,10 +146,10 @@ describe('console sign-in', () => {
       assert.equal(body.code, ApiError.STEP_NOT_ALLOWED.code);
       assert.equal(response.headers.get('content-security-policy')?.startsWith("default-src 'none'"), true);
     }
-    // Still signed in: nothing was ended, nothing audited.
-    assert.equal((await get(`${server.url}/admin`, { cookie: session.cookie })).status, 200);
+    // Nothing was ended or audited: only the sign-in and the overview it opened are there.
     const audit = await listAudit(server.server.deps.db.kysely, { adminId: admin.adminId, limit: 10 });
-    assert.deepEqual(audit.entries.map((e) => e.action), ['console.sign_in']);
+    assert.deepEqual(audit.entries.map((e) => e.action), ['stats.daily', 'console.sign-in']);
+    assert.equal((await get(`${server.url}/admin`, { cookie: session.cookie })).status, 200, 'still signed in');
   });
 
   it('a cookie that names no session, and a client’s bearer token, open nothing', async () => {

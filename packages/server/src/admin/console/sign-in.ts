@@ -96,12 +96,12 @@ export function signInRoutes(scope: FastifyInstance, deps: Deps): void {
     const admin = await verifyAdminSecret(deps.db.kysely, adminId, secret);
     if (!admin) {
       await limit.recordFailure(request.ip);
-      await recordAudit(deps.db.kysely, { adminId: null, action: 'console.sign_in_refused', target: adminId, address: request.ip, at: now });
+      await recordAudit(deps.db.kysely, { adminId: null, action: 'console.sign-in-refused', target: adminId, address: request.ip, at: now });
       return refuse(request, reply, 'UNAUTHORIZED', 'wrong', 'that admin id and secret do not open the console (wrong, unknown or disabled)', next);
     }
     const started = await deps.db.kysely.transaction().execute(async (trx) => {
       const session = await startAdminSession(trx, admin.adminId, now, deps.random);
-      await recordAudit(trx, { adminId: admin.adminId, action: 'console.sign_in', address: request.ip, at: now });
+      await recordAudit(trx, { adminId: admin.adminId, action: 'console.sign-in', address: request.ip, at: now });
       return session;
     });
     reply.setCookie(ADMIN_COOKIE, started.sessionId, cookieOptions(request, deps, started.expiresAt));
@@ -115,7 +115,7 @@ export function signOutRoute(scope: FastifyInstance, deps: Deps): void {
     const session = sessionOf(request);
     await deps.db.kysely.transaction().execute(async (trx) => {
       await endAdminSession(trx, session.sessionId);
-      await recordAudit(trx, { adminId: session.admin.adminId, action: 'console.sign_out', address: request.ip, at: deps.clock.now() });
+      await recordAudit(trx, { adminId: session.admin.adminId, action: 'console.sign-out', address: request.ip, at: deps.clock.now() });
     });
     clearSessionCookie(request, reply, deps);
     return reply.redirect(`${SIGN_IN_PATH}?signed-out=1`, 303);

@@ -70,6 +70,7 @@ export function consolePages(scope: FastifyInstance, deps: Deps): void {
     const todayStart = Math.floor(deps.clock.now() / DAY_MS) * DAY_MS;
     const range = { from: todayStart - (days - 1) * DAY_MS, to: todayStart + DAY_MS };
     const [funnel, delivery] = await Promise.all([dailyStats(db, range), deliveryStats(db, range)]);
+    await audit(db, request, 'stats.daily', null, { days });
     const from = dayOf(range.from);
     const today = dayOf(todayStart);
     const choice = RANGES.map((d) => `<option value="${d}"${d === days ? ' selected' : ''}>last ${d} days</option>`).join('');
@@ -126,7 +127,7 @@ export function consolePages(scope: FastifyInstance, deps: Deps): void {
       const html = page(request, { title: 'Session not found', section: 'sessions', body: `<p>${message}</p><p><a href="/admin/sessions">← All sessions</a></p>` });
       return sendRefusal(request, reply, 'NOT_FOUND', message, html);
     }
-    await audit(db, request, 'sessions.timeline', correlationId);
+    await audit(db, request, 'sessions.read', correlationId);
     const names = await clientNames();
     const body = timelineBody(timeline, names.get(timeline.session.clientId) ?? timeline.session.clientId);
     return sendPage(reply, page(request, { title: `Session ${correlationId}`, section: 'sessions', body }));
@@ -179,7 +180,7 @@ export function consolePages(scope: FastifyInstance, deps: Deps): void {
     if (!number) return sendRefusal(request, reply, 'MALFORMED_REQUEST', badNumber, await devicesPage(request, { typed, error: badNumber }));
     const ids = await db.transaction().execute(async (trx) => {
       const revoked = await revokeDevicesOfNumber(trx, number, deps.clock.now());
-      await audit(trx, request, 'devices.revoke_number', maskPhone(number), { revoked });
+      await audit(trx, request, 'devices.revoke-number', maskPhone(number), { revoked });
       return revoked;
     });
     const message = ids.length === 1 ? 'Revoked 1 device of this number.' : `Revoked ${ids.length} devices of this number.`;
@@ -212,7 +213,7 @@ export function consolePages(scope: FastifyInstance, deps: Deps): void {
     const { clientId } = request.params;
     const rotated = await db.transaction().execute(async (trx) => {
       const result = await rotateClientSecret(trx, deps, clientId);
-      if (result) await audit(trx, request, 'clients.rotate_secret', clientId);
+      if (result) await audit(trx, request, 'clients.rotate-secret', clientId);
       return result;
     });
     if (!rotated) {
