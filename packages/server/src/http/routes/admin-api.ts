@@ -12,7 +12,7 @@
  *
  * Audit: every authenticated call writes one `admin_audit` entry — a change in the same
  * transaction as the change, a read before its data is sent (no audit, no data) — and a call
- * refused after authentication (a 400, a 404) is audited with its status when it ends.
+ * refused after authentication (a 400, a 404) is audited with its status before its answer is sent.
  */
 import { ErrorBodySchema } from '@handset/protocol';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -118,16 +118,20 @@ export const adminApiRoutes = (deps: Deps): FastifyPluginAsyncTypebox =>
         address: callerAddress(request),
         at: deps.clock.now(),
       });
-      request.adminAudited = true;
+      // Written for good only outside a transaction; `change` marks it once its transaction commits.
+      if (q === db) request.adminAudited = true;
     };
 
     /** Runs a change and its audit entry in one transaction. */
-    const change = <T>(request: FastifyRequest, work: (trx: Executor) => Promise<{ value: T; target?: string | null; detail?: Record<string, unknown> }>) =>
-      db.transaction().execute(async (trx) => {
-        const { value, target, detail } = await work(trx);
-        await audit(trx, request, { target: target ?? null, detail: detail ?? null });
-        return value;
+    const change = async <T>(request: FastifyRequest, work: (trx: Executor) => Promise<{ value: T; target?: string | null; detail?: Record<string, unknown> }>) => {
+      const value = await db.transaction().execute(async (trx) => {
+        const done = await work(trx);
+        await audit(trx, request, { target: done.target ?? null, detail: done.detail ?? null });
+        return done.value;
       });
+      request.adminAudited = true;
+      return value;
+    };
 
     app.addHook('onRequest', async (request) => {
       if (request.routeOptions.config.adminAction === 'token.issue') return;
@@ -138,14 +142,16 @@ export const adminApiRoutes = (deps: Deps): FastifyPluginAsyncTypebox =>
       request.admin = admin;
     });
 
-    // A call refused after authentication (validation, not found) is audited when it ends.
-    app.addHook('onResponse', async (request, reply: FastifyReply) => {
-      if (!request.admin || request.adminAudited) return;
+    // A call refused after authentication (validation, not found) is audited with its status
+    // before its answer goes out (so the entry is there once the caller has the answer).
+    app.addHook('onSend', async (request, reply: FastifyReply, payload) => {
+      if (!request.admin || request.adminAudited) return payload;
       try {
         await audit(db, request, { detail: { status: reply.statusCode } });
       } catch (error) {
         request.log.warn({ err: error }, 'admin audit entry of a refused call could not be written');
       }
+      return payload;
     });
 
     app.post(
@@ -174,6 +180,7 @@ export const adminApiRoutes = (deps: Deps): FastifyPluginAsyncTypebox =>
           await audit(trx, request, { action: 'token.issued', target: admin.adminId });
           return token;
         });
+        request.adminAudited = true;
         return { access_token: issued.token, token_type: 'Bearer' as const, expires_in: ADMIN_TOKEN_TTL_SECONDS };
       },
     );
