@@ -1,5 +1,5 @@
 /**
- * Soak test: `npm run soak [-- --minutes 30] [--rate N] [--postgres] [--out docs/soak]`.
+ * Soak test: `npm run soak [-- --minutes 30] [--rate N] [--postgres] [--out .tmp/soak]`.
  *
  * Starts `handset serve` (SQLite in a temporary directory, or a fresh schema in PostgreSQL with
  * `--postgres`), measures its capacity for the mixed flows (closed loop with half, once and twice
@@ -34,7 +34,7 @@ const { values: options } = parseArgs({
     'interval-seconds': { type: 'string', default: '10' },
     'max-growth-mb': { type: 'string', default: '5' },
     postgres: { type: 'boolean', default: false },
-    out: { type: 'string', default: 'docs/soak' },
+    out: { type: 'string', default: '.tmp/soak' },
   },
 });
 
