@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The whole test suite: every *.test.ts under packages/*/test, apps/*/test and e2e/, passed to
+// The whole test suite: every *.test.ts under packages/*/test, apps/*/test, tools/*/test and e2e/, passed to
 // node's test runner as an explicit list (Node 20 expands no globs and skips .ts in folders).
 // Builds what the browser tests load first. Extra arguments narrow the list by substring.
 //
@@ -29,6 +29,7 @@ function collect(dir) {
 const roots = [
   ...readdirSync(join(root, 'packages')).map((p) => join(root, 'packages', p, 'test')),
   ...(existsSync(join(root, 'apps')) ? readdirSync(join(root, 'apps')).map((p) => join(root, 'apps', p, 'test')) : []),
+  ...(existsSync(join(root, 'tools')) ? readdirSync(join(root, 'tools')).map((p) => join(root, 'tools', p, 'test')) : []),
   join(root, 'e2e'),
 ];
 const flags = new Set(process.argv.slice(2).filter((a) => a.startsWith('--')));
