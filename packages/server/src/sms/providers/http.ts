@@ -101,6 +101,16 @@ export function parseJson(text: string): unknown {
   }
 }
 
+/**
+ * A provider error code fit to keep and log: digits only (Twilio `code`, Vonage `status`).
+ * Anything else is dropped, since a provider (or something posing as one) could put any text there,
+ * a number or our own secret included.
+ */
+export function numericCode(value: unknown): string | undefined {
+  const text = typeof value === 'number' && Number.isInteger(value) ? String(value) : value;
+  return typeof text === 'string' && /^[0-9]{1,8}$/.test(text) ? text : undefined;
+}
+
 /** True for a plain JSON object. */
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

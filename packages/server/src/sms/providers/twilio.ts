@@ -6,7 +6,7 @@
  * more_info, status}` and are classified by `code`, then by HTTP status.
  */
 import { maskPhone } from '../../lib/phone.js';
-import { classifyHttpStatus, DEFAULT_PROVIDER_TIMEOUT_MS, isRecord, parseJson, parseRetryAfter, providerFetch } from './http.js';
+import { classifyHttpStatus, DEFAULT_PROVIDER_TIMEOUT_MS, isRecord, numericCode, parseJson, parseRetryAfter, providerFetch } from './http.js';
 import {
   ProviderError,
   RETRYABLE_REASONS,
@@ -36,6 +36,9 @@ export interface TwilioSettings {
   timeoutMs?: number;
   log?: ProviderLog;
 }
+
+/** A Message SID: SM (or MM for MMS) and 32 hex digits. */
+const MESSAGE_SID = /^(SM|MM)[0-9a-fA-F]{32}$/;
 
 /** Twilio error codes Handset tells apart (the rest are classified by HTTP status). */
 const TWILIO_CODES: Record<string, ProviderErrorReason> = {
@@ -129,13 +132,13 @@ export class TwilioSmsProvider implements SmsProvider {
       const json = parseJson(response.text);
       if (response.status >= 200 && response.status < 300) {
         const status = isRecord(json) ? twilioStatus(json.status) : undefined;
-        if (!isRecord(json) || typeof json.sid !== 'string' || json.sid === '' || status === undefined) {
+        if (!isRecord(json) || typeof json.sid !== 'string' || !MESSAGE_SID.test(json.sid) || status === undefined) {
           throw new ProviderError(this.name, 'malformed-response', { httpStatus: response.status });
         }
-        this.#log.info({ provider: this.name, to: maskPhone(message.to), providerMessageId: json.sid }, 'sms accepted by provider');
+        this.#log.info({ provider: this.name, to: maskPhone(message.to) }, 'sms accepted by provider');
         return { providerMessageId: json.sid, status };
       }
-      const code = isRecord(json) && (typeof json.code === 'number' || typeof json.code === 'string') ? String(json.code) : undefined;
+      const code = isRecord(json) ? numericCode(json.code) : undefined;
       const reason = code !== undefined ? TWILIO_CODES[code] : undefined;
       if (reason === undefined) throw classifyHttpStatus(this.name, response, code);
       const retryAfterMs = reason === 'rate-limited' ? parseRetryAfter(response.headers.get('retry-after')) : undefined;

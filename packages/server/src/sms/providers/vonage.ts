@@ -6,7 +6,7 @@
  * failure; each `messages[].status` is `"0"` for success or a code classified here.
  */
 import { maskPhone } from '../../lib/phone.js';
-import { classifyHttpStatus, DEFAULT_PROVIDER_TIMEOUT_MS, isRecord, parseJson, providerFetch } from './http.js';
+import { classifyHttpStatus, DEFAULT_PROVIDER_TIMEOUT_MS, isRecord, numericCode, parseJson, providerFetch } from './http.js';
 import {
   ProviderError,
   SILENT_LOG,
@@ -102,7 +102,7 @@ export class VonageSmsProvider implements SmsProvider {
       });
       if (response.status !== 200) throw classifyHttpStatus(this.name, response);
       const result = this.#readAnswer(parseJson(response.text));
-      this.#log.info({ provider: this.name, to: maskPhone(message.to), providerMessageId: result.providerMessageId }, 'sms accepted by provider');
+      this.#log.info({ provider: this.name, to: maskPhone(message.to) }, 'sms accepted by provider');
       return result;
     } catch (error) {
       const classified = error instanceof ProviderError ? error : new ProviderError(this.name, 'malformed-response');
@@ -119,13 +119,14 @@ export class VonageSmsProvider implements SmsProvider {
     const messages = isRecord(json) && Array.isArray(json.messages) ? (json.messages as unknown[]) : [];
     if (messages.length === 0 || !messages.every(isRecord)) throw new ProviderError(this.name, 'malformed-response', { httpStatus: 200 });
     for (const part of messages as Record<string, unknown>[]) {
-      const status = typeof part.status === 'string' || typeof part.status === 'number' ? String(part.status) : undefined;
+      // Vonage's status is a numeric string; anything else is not an answer we can read.
+      const status = numericCode(part.status);
       if (status === undefined) throw new ProviderError(this.name, 'malformed-response', { httpStatus: 200 });
       if (status !== '0') throw new ProviderError(this.name, VONAGE_CODES[status] ?? 'rejected', { httpStatus: 200, providerCode: status });
     }
     const first = messages[0] as Record<string, unknown>;
     const id = first['message-id'];
-    if (typeof id !== 'string' || id === '') throw new ProviderError(this.name, 'malformed-response', { httpStatus: 200 });
+    if (typeof id !== 'string' || !/^[0-9A-Za-z-]{1,64}$/.test(id)) throw new ProviderError(this.name, 'malformed-response', { httpStatus: 200 });
     // Status 0 is "accepted for delivery", not yet with the carrier.
     return { providerMessageId: id, status: 'queued' };
   }

@@ -39,6 +39,9 @@ export interface WebhookSmsSettings {
   now?: () => Date;
 }
 
+/** A gateway's message id: 1–128 visible ASCII characters. */
+const GATEWAY_ID = /^[\x21-\x7e]{1,128}$/;
+
 /** Statuses a gateway may answer a send with (a final failure is an error answer instead). */
 const SEND_STATUSES = new Set<SmsStatus>(['queued', 'sending', 'sent', 'delivered']);
 const ALL_STATUSES = new Set<string>(['queued', 'sending', 'sent', 'delivered', 'failed', 'undeliverable']);
@@ -78,10 +81,10 @@ export class WebhookSmsProvider implements SmsProvider {
       const json = parseJson(response.text);
       if (response.status >= 200 && response.status < 300) {
         const status = isRecord(json) && json.status !== undefined ? json.status : 'queued';
-        if (!isRecord(json) || typeof json.id !== 'string' || json.id === '' || !SEND_STATUSES.has(status as SmsStatus)) {
+        if (!isRecord(json) || typeof json.id !== 'string' || !GATEWAY_ID.test(json.id) || !SEND_STATUSES.has(status as SmsStatus)) {
           throw new ProviderError(this.name, 'malformed-response', { httpStatus: response.status });
         }
-        this.#log.info({ provider: this.name, to: maskPhone(message.to), providerMessageId: json.id }, 'sms accepted by provider');
+        this.#log.info({ provider: this.name, to: maskPhone(message.to) }, 'sms accepted by provider');
         return { providerMessageId: json.id, status: status as SmsStatus };
       }
       const code = isRecord(json) ? json.code : undefined;
