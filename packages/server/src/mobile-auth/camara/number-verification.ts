@@ -76,7 +76,18 @@ function fallback(failure: OperatorFailure): Extract<NumberVerificationResult, {
   return { outcome: 'fallback', reason, detail: describeFailure(failure) };
 }
 
-/** One operator's Number Verification. */
+/**
+ * One operator's Number Verification.
+ *
+ * @example
+ * const nv = new NumberVerificationClient(operator, { stateKey });
+ * const started = await nv.start({ sessionId, phoneNumber });        // send the browser to started.url
+ * // …at the callback, with the query the operator sent back:
+ * const session = nv.sessionOf(query.get('state'));                  // load that session, then
+ * const result = await nv.finish({ sessionId: session, phoneNumber, query });
+ * if (result.outcome === 'refused') refuseCallback();                // not this session's callback
+ * else if (result.outcome !== 'verified') fallBackToOtp();
+ */
 export class NumberVerificationClient {
   readonly #operator: OperatorConfig;
   readonly #key: string | Uint8Array;

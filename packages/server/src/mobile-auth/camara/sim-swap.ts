@@ -59,7 +59,14 @@ function unavailable(failure: OperatorFailure): SimSwapSignal {
   return { status: 'unavailable', reason, detail: describeFailure(failure) };
 }
 
-/** One operator's SIM Swap API with a two-legged (client credentials) token, reused until shortly before it expires. */
+/**
+ * One operator's SIM Swap API with a two-legged (client credentials) token, reused until shortly
+ * before it expires.
+ *
+ * @example
+ * const simSwap = new SimSwapClient(operator, { maxAgeHours: 24, timeoutMs: 1500 });
+ * const reason = simSwapRiskReason(await simSwap.check('+12025550154'), 24); // { code: '9135', … } or null
+ */
 export class SimSwapClient {
   readonly #operator: OperatorConfig;
   readonly #maxAge: number;
