@@ -296,6 +296,8 @@ describe('the demo in Chromium, used as a person would', { skip }, () => {
       //    the first number proves nothing about the second.
       await page.getByLabel("Number for Demo Co's code").fill(typo);
       await page.getByRole('button', { name: 'Send me a code' }).click();
+      // The page fills this in once the demo's back end answers: wait for it (slow under load).
+      await page.locator('#check-sent-to', { hasText: /\S/ }).waitFor();
       assert.equal(await textOf(page.locator('#check-sent-to')), '+1******0150');
       const typoCode = await demoInboxCode(page);
       await page.getByRole('button', { name: 'Use another number' }).click();
