@@ -57,6 +57,9 @@ describe('console sign-in', () => {
 
   it('a next that leaves the console is ignored (no open redirect)', async () => {
     const admin = await createTestAdmin(server, 'next');
+    const masked = '/admin/sessions?number=%2B1******0123&outcome=failed';
+    const kept = await postForm(`${server.url}/admin/sign-in`, { adminId: admin.adminId, secret: admin.secret, next: masked });
+    assert.equal(kept.headers.get('location'), masked, 'a console search with a masked number is kept');
     for (const next of ['https://evil.example/', '//evil.example/admin', '/admin/../v3/unify', '/adminx', '/admin/sign-in']) {
       const response = await postForm(`${server.url}/admin/sign-in`, { adminId: admin.adminId, secret: admin.secret, next });
       assert.equal(response.status, 303);

@@ -69,7 +69,7 @@ export function safeNext(value: unknown): string {
   if (typeof value !== 'string' || value.length > 300) return '/admin';
   // No dot segments, no protocol-relative `//`, no backslashes: the path stays in the console.
   if (/\.\.|\/\/|\\/.test(value)) return '/admin';
-  if (!/^\/admin(?:[/?][A-Za-z0-9\-._~/?=&%+]*)?$/.test(value) || value.startsWith(SIGN_IN_PATH)) return '/admin';
+  if (!/^\/admin(?:[/?][A-Za-z0-9\-._~/?=&%+*,]*)?$/.test(value) || value.startsWith(SIGN_IN_PATH)) return '/admin';
   return value;
 }
 
