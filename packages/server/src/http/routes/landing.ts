@@ -10,7 +10,7 @@ import type { Deps } from '../../deps.js';
 import { escapeHtml, htmlPage } from './html.js';
 
 /** The documentation files the page names when no `HANDSET_DOCS_URL` is configured. */
-const DOC_FILES = ['deployment.md', 'operations.md', 'admin.md', 'errors.md'];
+const DOC_FILES = ['deployment.md', 'operations.md', 'admin.md', 'console.md', 'errors.md'];
 
 /** The CSP of a page whose only inline content is the shared layout's `<style>` element. */
 export function pageCsp(html: string): string {
