@@ -4,7 +4,8 @@
 // 1. Fails at once, with a clear message, when a port it needs is taken.
 // 2. Builds the web SDK bundle (packages/web/dist) when it is missing or older than its sources.
 // 3. Keeps its state in ./data: the SQLite database (data/handset.db) and, created once with the
-//    platform's CLI, the demo's client credentials (data/demo-client.json, mode 0600).
+//    platform's CLI, the demo's client credentials (data/demo-client.json) and a development admin
+//    for the operator console (data/dev-admin.json), both mode 0600.
 // 4. Starts `handset serve` in development mode (not sandbox; SMS go to the outbox page), with one
 //    documented number that passes Mobile Auth, then the demo; prints the URLs to open.
 // 5. Stops both cleanly on Ctrl-C (or SIGTERM); if either stops by itself, stops the other.
@@ -41,6 +42,7 @@ if (platformPort === demoPort) fail(`HANDSET_PORT and DEMO_PORT are both ${demoP
 const dataDir = resolve(root, process.env.DEMO_DATA_DIR || 'data');
 const database = join(dataDir, 'handset.db');
 const credentialsFile = join(dataDir, 'demo-client.json');
+const adminFile = join(dataDir, 'dev-admin.json');
 const mobileAuthNumber = process.env.DEMO_MOBILE_AUTH_NUMBER || '+12025550100';
 const platformUrl = `http://${HOST}:${platformPort}`;
 const demoUrl = `http://${HOST}:${demoPort}`;
@@ -106,52 +108,83 @@ function ensureWebSdk() {
   if (result.status !== 0) throw new Error('building the web SDK failed (see above)');
 }
 
-// ---- 3. data and the demo's client ----------------------------------------------------------
+// ---- 3. data, the demo's client and the development admin ------------------------------------
 
-function createDemoClient() {
-  const result = spawnSync(process.execPath, [handsetCli, 'clients', 'create', '--name', 'demo', '--json', '--database', database], {
+/** Credentials made once with the platform's CLI and kept in a 0600 JSON file under ./data. */
+const DEMO_CLIENT = {
+  file: credentialsFile,
+  what: "the demo's client credentials",
+  cli: ['clients', 'create', '--name', 'demo', '--json'],
+  fields: ['clientId', 'clientSecret'],
+};
+const DEV_ADMIN = {
+  file: adminFile,
+  what: 'the development admin credential for the console',
+  cli: ['admins', 'create', '--name', 'Development admin', '--json'],
+  fields: ['adminId', 'secret'],
+};
+
+function createCredentials(kind) {
+  const result = spawnSync(process.execPath, [handsetCli, ...kind.cli, '--database', database], {
     cwd: root,
     encoding: 'utf8',
     env: platformEnv(),
   });
-  if (result.status !== 0) throw new Error(`creating the demo's client failed: ${(result.stderr || result.stdout).trim()}`);
+  if (result.status !== 0) throw new Error(`creating ${kind.what} failed: ${(result.stderr || result.stdout).trim()}`);
   let created;
   try {
     created = JSON.parse(result.stdout.trim().split('\n').pop());
   } catch {
-    throw new Error("creating the demo's client printed no JSON");
+    throw new Error(`creating ${kind.what} printed no JSON`);
   }
-  writeFileSync(credentialsFile, `${JSON.stringify({ ...created, createdAt: new Date().toISOString() }, null, 2)}\n`, { mode: 0o600 });
-  console.log(`Created the demo's client credentials in ${shown(credentialsFile)}.`);
-  return { clientId: created.clientId, clientSecret: created.clientSecret };
+  writeFileSync(kind.file, `${JSON.stringify({ ...created, createdAt: new Date().toISOString() }, null, 2)}\n`, { mode: 0o600 });
+  console.log(`Created ${kind.what} in ${shown(kind.file)}.`);
+  return Object.fromEntries(kind.fields.map((field) => [field, created[field]]));
 }
 
-function demoClient() {
+/** The stored credentials of `kind`, or new ones when the file or the database is missing. */
+function storedCredentials(kind) {
   mkdirSync(dataDir, { recursive: true });
-  if (existsSync(credentialsFile) && existsSync(database)) {
+  if (existsSync(kind.file) && existsSync(database)) {
     try {
-      const stored = JSON.parse(readFileSync(credentialsFile, 'utf8'));
-      if (typeof stored.clientId === 'string' && typeof stored.clientSecret === 'string') {
-        return { clientId: stored.clientId, clientSecret: stored.clientSecret };
+      const stored = JSON.parse(readFileSync(kind.file, 'utf8'));
+      if (kind.fields.every((field) => typeof stored[field] === 'string')) {
+        return Object.fromEntries(kind.fields.map((field) => [field, stored[field]]));
       }
     } catch {
-      // Unreadable: make a new client below.
+      // Unreadable: make new ones below.
     }
   }
-  return createDemoClient();
+  return createCredentials(kind);
 }
 
-/** True when the platform accepts the credentials (false on 401: the database was replaced). */
-async function credentialsWork({ clientId, clientSecret }) {
-  const res = await fetch(`${platformUrl}/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }),
-    signal: AbortSignal.timeout(10_000),
-  });
+/** True when the platform takes the request's credentials (false on 400/401: the database was replaced). */
+async function accepted(path, init, what) {
+  const res = await fetch(`${platformUrl}${path}`, { method: 'POST', ...init, signal: AbortSignal.timeout(10_000) });
   if (res.status === 401 || res.status === 400) return false;
-  if (!res.ok) throw new Error(`the platform answered /token with HTTP ${res.status}`);
+  if (!res.ok) throw new Error(`the platform answered ${what} with HTTP ${res.status}`);
   return true;
+}
+
+const credentialsWork = {
+  [DEMO_CLIENT.file]: ({ clientId, clientSecret }) =>
+    accepted(
+      '/token',
+      {
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }),
+      },
+      '/token',
+    ),
+  [DEV_ADMIN.file]: ({ adminId, secret }) =>
+    accepted('/admin/v1/token', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ adminId, secret }) }, '/admin/v1/token'),
+};
+
+/** The stored credentials of `kind` if the running platform takes them, else new ones. */
+async function workingCredentials(kind, stored) {
+  if (await credentialsWork[kind.file](stored)) return stored;
+  console.log(`The platform does not know ${kind.what} in ${shown(kind.file)} (was the database replaced?): creating new ones.`);
+  return createCredentials(kind);
 }
 
 // ---- 4. the two processes -------------------------------------------------------------------
@@ -248,15 +281,14 @@ process.on('exit', () => {
 try {
   await checkPorts();
   ensureWebSdk();
-  let client = demoClient();
+  let client = storedCredentials(DEMO_CLIENT);
+  let admin = storedCredentials(DEV_ADMIN);
 
   console.log(`Starting the Handset platform on ${platformUrl} (database ${shown(database)})…`);
   startChild('handset', [handsetCli, 'serve', '--port', String(platformPort), '--host', HOST, '--database', database, '--public-url', platformUrl], platformEnv());
   await waitUntilReady('handset', `${platformUrl}/readyz`);
-  if (!(await credentialsWork(client))) {
-    console.log(`The platform does not know the client in ${shown(credentialsFile)} (was the database replaced?): creating a new one.`);
-    client = createDemoClient();
-  }
+  client = await workingCredentials(DEMO_CLIENT, client);
+  admin = await workingCredentials(DEV_ADMIN, admin);
 
   console.log(`Starting the demo on ${demoUrl}…`);
   const { HANDSET_CLIENT_ID: _id, HANDSET_CLIENT_SECRET: _secret, ...inherited } = process.env;
@@ -278,10 +310,12 @@ Handset and the demo are running.
   Demo: open this in your browser      ${demoUrl}
   SMS outbox (it plays the phone)      ${platformUrl}/dev/outbox
   Handset platform                     ${platformUrl}
+  Operator console                     ${platformUrl}/admin
+    sign in with admin id ${admin.adminId} and the secret in ${shown(adminFile)}
 
   ${mobileAuthNumber} passes Mobile Auth silently in the mobile flow; any other number
   gets its code or Instant Link in the SMS outbox.
-  State is kept in ${shown(dataDir)}/ (SQLite database, demo client credentials).
+  State is kept in ${shown(dataDir)}/ (SQLite database, demo client and admin credentials).
 
 Press Ctrl-C to stop.`);
 } catch (error) {

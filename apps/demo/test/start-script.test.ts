@@ -109,6 +109,14 @@ describe('npm start', () => {
     const { clientId } = JSON.parse(readFileSync(credentialsFile, 'utf8')) as { clientId: string };
     assert.ok(existsSync(join(dataDir, 'handset.db')));
 
+    // The operator console: the printed admin credential signs in to the admin API.
+    const adminFile = join(dataDir, 'dev-admin.json');
+    assert.equal(statSync(adminFile).mode & 0o777, 0o600);
+    const admin = JSON.parse(readFileSync(adminFile, 'utf8')) as { adminId: string; secret: string };
+    assert.match(run.output(), new RegExp(`Operator console\\s+http://127\\.0\\.0\\.1:${platformPort}/admin\\s+sign in with admin id ${admin.adminId}`));
+    assert.doesNotMatch(run.output(), new RegExp(admin.secret), 'the secret stays in its file');
+    assert.equal((await postJson(`http://127.0.0.1:${platformPort}/admin/v1/token`, { adminId: admin.adminId, secret: admin.secret })).status, 200);
+
     run.child.kill('SIGINT');
     assert.equal(await within(run.exited, STOP_MS, 'npm start did not stop'), 0);
     assert.match(run.output(), /Stopped\./);
@@ -118,7 +126,7 @@ describe('npm start', () => {
     const again = startScript(env);
     runs.push(again);
     await again.waitFor(/Press Ctrl-C to stop/, READY_MS);
-    assert.doesNotMatch(again.output(), /Created the demo's client credentials/);
+    assert.doesNotMatch(again.output(), /Created the demo's client credentials|Created the development admin/);
     assert.equal((JSON.parse(readFileSync(credentialsFile, 'utf8')) as { clientId: string }).clientId, clientId);
     assert.equal((await postJson(`${demoUrl}/api/start`, { phoneNumber: '+12025550151', flow: 'mobile' })).status, 200);
     again.child.kill('SIGINT');
