@@ -51,7 +51,11 @@ function answers(secret: string): fc.Arbitrary<RawAnswer> {
     { 'content-type': fc.oneof(fc.constant('application/json'), fc.constant('text/html'), headerText), 'retry-after': fc.oneof(fc.nat({ max: 100_000 }).map(String), fc.date({ noInvalidDate: true }).map((d) => d.toUTCString()), headerText) },
     { requiredKeys: [] },
   );
-  return fc.record({ status: fc.oneof(fc.constantFrom(200, 201, 202, 204, 301, 400, 401, 403, 404, 408, 422, 429, 500, 503), fc.integer({ min: 200, max: 599 })), headers, body });
+  // 421 is left out: Node's fetch (undici) resends a request answered 421 Misdirected Request by
+  // itself, and after a large 421 answer the resent request reached the fake broken (a client
+  // behaviour, not the adapter's; no provider answers 421 on its own API).
+  const status = fc.oneof(fc.constantFrom(200, 201, 202, 204, 301, 400, 401, 403, 404, 408, 422, 429, 500, 503), fc.integer({ min: 200, max: 599 })).filter((s) => s !== 421);
+  return fc.record({ status, headers, body });
 }
 
 async function check(provider: SmsProvider, log: LogRecorder, secret: string, fake: { script(o: { raw: RawAnswer }): unknown; violations: string[] }, answer: RawAnswer): Promise<void> {
