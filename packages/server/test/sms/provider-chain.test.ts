@@ -148,6 +148,14 @@ describe('provider chain (failover and routing, against the fakes)', () => {
     assert.equal((await c.send({ to: US, body: 'x', reference: 'a' })).provider, 'webhook');
   });
 
+  it('a provider that throws something other than a ProviderError (a bug) counts as unavailable and is passed over', async () => {
+    const broken = { name: 'broken', send: () => Promise.reject(new TypeError('bug')) };
+    const c = new ProviderChain({ providers: [broken, vonage], now: () => clock });
+    const result = await c.send({ to: US, body: 'x', reference: 'a' });
+    assert.equal(result.provider, 'vonage');
+    assert.deepEqual(result.attempts[0], { provider: 'broken', outcome: 'provider-unavailable' });
+  });
+
   it('refuses an empty chain and a route naming an unknown provider', () => {
     assert.throws(() => new ProviderChain({ providers: [] }), /at least one provider/);
     assert.throws(() => new ProviderChain({ providers: [twilio], routes: new Map([['GB', ['vonage']]]) }), /unknown provider vonage/);
