@@ -108,6 +108,17 @@ describe('provider chain (failover and routing, against the fakes)', () => {
     assert.equal((await c.send({ to: US, body: 'x', reference: 'c' })).provider, 'twilio');
   });
 
+  it('a 503 with Retry-After also parks the provider for that long', async () => {
+    const c = chain();
+    twilioFake.script({ raw: { status: 503, headers: { 'content-type': 'application/json', 'retry-after': '20' }, body: '{"code":20503,"message":"Service unavailable","status":503}' } });
+    const first = await c.send({ to: US, body: 'x', reference: 'a' });
+    assert.deepEqual(first.attempts.map((a) => a.outcome), ['provider-unavailable', 'sent']);
+    clock += 19_000;
+    assert.equal((await c.send({ to: US, body: 'x', reference: 'b' })).attempts[0]?.outcome, 'skipped');
+    clock += 2_000;
+    assert.equal((await c.send({ to: US, body: 'x', reference: 'c' })).provider, 'twilio');
+  });
+
   it('when the only provider is waiting out its Retry-After, the chain answers rate-limited with the time left', async () => {
     const c = new ProviderChain({ providers: [twilio], now: () => clock });
     twilioFake.retryAfterSeconds = 10;

@@ -4,7 +4,7 @@
  * destination country where a route says so. A retryable failure moves on to the next provider;
  * a permanent one ends the attempt (CH2 fails over on retryable failures only: an invalid or
  * opted-out number is invalid at every provider, and trying elsewhere would only cost money).
- * A provider that answered 429 with `Retry-After` is skipped until that time has passed.
+ * A provider that answered with `Retry-After` (429 or 5xx) is skipped until that time has passed.
  */
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { maskPhone } from '../../lib/phone.js';
@@ -73,7 +73,7 @@ export class ProviderChain implements SmsProvider {
   readonly #routes: SmsRoutes;
   readonly #now: () => number;
   readonly #log: ProviderLog;
-  /** Provider name → time (ms) before which it is not asked (its Retry-After). */
+  /** Provider name → time (ms) before which it is not asked (its Retry-After). Per chain, so per process. */
   readonly #coolingUntil = new Map<string, number>();
 
   constructor(settings: ProviderChainSettings) {
@@ -117,7 +117,7 @@ export class ProviderChain implements SmsProvider {
         const classified = error instanceof ProviderError ? error : new ProviderError(name, 'provider-unavailable');
         attempts.push({ provider: name, outcome: classified.reason });
         last = classified;
-        if (classified.reason === 'rate-limited' && classified.retryAfterMs !== undefined) {
+        if (classified.retryable && classified.retryAfterMs !== undefined) {
           this.#coolingUntil.set(name, this.#now() + classified.retryAfterMs);
         }
         if (!classified.retryable) {

@@ -120,11 +120,11 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 export function classifyHttpStatus(provider: string, response: ProviderResponse, providerCode?: string): ProviderError {
   const { status } = response;
   const details = { httpStatus: status, ...(providerCode !== undefined ? { providerCode } : {}) };
-  if (status === 429) {
-    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-    return new ProviderError(provider, 'rate-limited', { ...details, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
-  }
-  if (status >= 500) return new ProviderError(provider, 'provider-unavailable', details);
+  // Retry-After counts on 429 and on 5xx (a 503 during maintenance says when to come back).
+  const retryAfterMs = status === 429 || status >= 500 ? parseRetryAfter(response.headers.get('retry-after')) : undefined;
+  const waiting = retryAfterMs !== undefined ? { ...details, retryAfterMs } : details;
+  if (status === 429) return new ProviderError(provider, 'rate-limited', waiting);
+  if (status >= 500) return new ProviderError(provider, 'provider-unavailable', waiting);
   if (status === 401 || status === 403) return new ProviderError(provider, 'auth-failed', details);
   if (status === 408) return new ProviderError(provider, 'timeout', details);
   // Anything else, redirects included (they are not followed: a base URL that redirects is wrong).
