@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { EndpointResolver } from './endpoints.js';
-import { callOperator, describeFailure, type FetchLike, type OperatorFailure } from './operator-http.js';
+import { callOperator, describeFailure, failureReason, type FetchLike, type OperatorFailure } from './operator-http.js';
 import type { OperatorConfig } from './operator-config.js';
 import { checkState, createState, type StateRefusal } from './state.js';
 import { requestToken } from './token-request.js';
@@ -65,14 +65,7 @@ export interface NumberVerificationOptions {
 const E164 = /^\+[1-9][0-9]{4,14}$/;
 
 function fallback(failure: OperatorFailure): Extract<NumberVerificationResult, { outcome: 'fallback' }> {
-  const reason: FallbackReason =
-    failure.kind === 'timeout'
-      ? 'timeout'
-      : failure.kind === 'malformed'
-        ? 'malformed_answer'
-        : failure.kind === 'network' || failure.status >= 500 || failure.status === 429
-          ? 'operator_unavailable'
-          : 'operator_error';
+  const reason: FallbackReason = failureReason(failure);
   return { outcome: 'fallback', reason, detail: describeFailure(failure) };
 }
 

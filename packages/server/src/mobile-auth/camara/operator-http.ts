@@ -70,6 +70,16 @@ export function describeFailure(failure: OperatorFailure): string {
   }
 }
 
+/** Why a failed call failed, as both clients report it: `operator_unavailable` may pass if tried later. */
+export type OperatorFailureReason = 'timeout' | 'malformed_answer' | 'operator_unavailable' | 'operator_error';
+
+export function failureReason(failure: OperatorFailure): OperatorFailureReason {
+  if (failure.kind === 'timeout') return 'timeout';
+  if (failure.kind === 'malformed') return 'malformed_answer';
+  if (failure.kind === 'network' || failure.status >= 500 || failure.status === 429) return 'operator_unavailable';
+  return 'operator_error';
+}
+
 /** `Authorization: Basic` for client_secret_basic: id and secret form-urlencoded first (RFC 6749 §2.3.1). */
 export function basicAuthorization(clientId: string, clientSecret: string): string {
   const form = (s: string): string => encodeURIComponent(s).replace(/%20/g, '+');

@@ -8,7 +8,7 @@
  * {@link simSwapRiskReason} turns a recent swap into the reason the flow puts under
  * `evaluation.risk` (what policy does with it belongs to the fraud-policy work).
  */
-import { callOperator, describeFailure, type FetchLike, type OperatorFailure } from './operator-http.js';
+import { callOperator, describeFailure, failureReason, type FetchLike, type OperatorFailure } from './operator-http.js';
 import type { OperatorConfig } from './operator-config.js';
 import { requestToken, type AccessToken } from './token-request.js';
 import { EndpointResolver } from './endpoints.js';
@@ -46,16 +46,8 @@ export function simSwapRiskReason(signal: SimSwapSignal, maxAgeHours: number): {
 }
 
 function unavailable(failure: OperatorFailure): SimSwapSignal {
-  const reason: SimSwapUnavailable =
-    failure.kind === 'timeout'
-      ? 'timeout'
-      : failure.kind === 'malformed'
-        ? 'malformed_answer'
-        : failure.kind === 'network' || failure.status >= 500 || failure.status === 429
-          ? 'operator_unavailable'
-          : failure.status === 404 || (failure.status === 422 && failure.code === 'SERVICE_NOT_APPLICABLE')
-            ? 'not_subscriber'
-            : 'operator_error';
+  const notSubscriber = failure.kind === 'http' && (failure.status === 404 || (failure.status === 422 && failure.code === 'SERVICE_NOT_APPLICABLE'));
+  const reason: SimSwapUnavailable = notSubscriber ? 'not_subscriber' : failureReason(failure);
   return { status: 'unavailable', reason, detail: describeFailure(failure) };
 }
 
