@@ -10,8 +10,9 @@
  *   BENCH_SECONDS=8 BENCH_ROUNDS=6 node --import tsx bench/compare-trees.bench.ts /tmp/before /tmp/after
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { cpuSeconds } from '../scripts/soak/process-stats.js';
+import { median } from './support/stats.js';
 import { measure, type Measured } from './unify.bench.js';
 
 async function start(tree: string, kind: string): Promise<{ child: ChildProcess; info: { url: string; token?: string; correlationId?: string } }> {
@@ -23,13 +24,6 @@ async function start(tree: string, kind: string): Promise<{ child: ChildProcess;
   return { child, info: JSON.parse(line) };
 }
 
-/** CPU seconds (user + system) the process has used so far, from /proc (clock ticks of 10 ms). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const trees = { before: process.argv[2]!, after: process.argv[3]! };

@@ -36,12 +36,13 @@ export interface Measured {
   errors: number;
 }
 
-export async function measure(name: string, url: string, body: string, headers: Record<string, string> = {}): Promise<Measured> {
+/** One autocannon run of POST `url` with `body`: 50 connections for `seconds` (BENCH_SECONDS by default). */
+export async function measure(name: string, url: string, body: string, headers: Record<string, string> = {}, seconds = SECONDS): Promise<Measured> {
   const result = await autocannon({
     url,
     method: 'POST',
     connections: CONNECTIONS,
-    duration: SECONDS,
+    duration: seconds,
     headers: { 'content-type': 'application/json', ...headers },
     body,
   });

@@ -1,0 +1,113 @@
+/**
+ * @module bench/flows/closed-loop
+ * One measurement: `inFlight` flows of one kind at a time against a deployment for `seconds` (each
+ * worker starts its next flow as soon as its last one ends), with the latency of every call and of
+ * whole flows, failures, and the CPU time the Handset processes (and, on PostgreSQL, their database
+ * backends) used meanwhile, read from /proc.
+ */
+import { existsSync } from 'node:fs';
+import { cpuSeconds } from '../../scripts/soak/process-stats.js';
+import { runNamedFlow, type FlowName } from '../../scripts/soak/flows.js';
+import { quantile } from '../support/stats.js';
+import type { Deployment } from './deployment.js';
+
+/** p50 and p99 in milliseconds, and how many samples they come from. */
+export interface Latency {
+  count: number;
+  p50: number;
+  p99: number;
+}
+
+export interface LoopResult {
+  flows: number;
+  failures: number;
+  firstFailure: string | null;
+  flowsPerSecond: number;
+  /** CPU ms of the Handset processes per completed flow. */
+  serverCpuMsPerFlow: number;
+  /** CPU ms of their PostgreSQL backends per completed flow (null on SQLite). */
+  postgresCpuMsPerFlow: number | null;
+  flow: Latency;
+  /** Per call of the flow, in the order the calls were first made. */
+  calls: Record<string, Latency>;
+}
+
+function latency(samples: number[]): Latency {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { count: sorted.length, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99) };
+}
+
+/** CPU seconds per PID, skipping processes that have ended. */
+function cpuByPid(pids: number[]): Map<number, number> {
+  const cpu = new Map<number, number>();
+  for (const pid of pids) {
+    if (!existsSync(`/proc/${pid}/stat`)) continue;
+    try {
+      cpu.set(pid, cpuSeconds(pid));
+    } catch {
+      // ended between the check and the read
+    }
+  }
+  return cpu;
+}
+
+/** CPU used between two readings; a PID first seen in `after` started during the window. */
+function used(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, cpu] of after) total += cpu - (before.get(pid) ?? 0);
+  return total;
+}
+
+/**
+ * Runs flows of kind `flow` for `seconds` with `inFlight` at a time. `sequence` numbers the flows
+ * (their phone numbers): give each measurement on one deployment its own range.
+ */
+export async function closedLoop(d: Deployment, flow: FlowName, inFlight: number, seconds: number, sequence: { next: number }): Promise<LoopResult> {
+  const calls = new Map<string, number[]>();
+  const flowTimes: number[] = [];
+  let failures = 0;
+  let firstFailure: string | null = null;
+  const target = {
+    ...d.target,
+    async timed<T>(call: string, run: () => Promise<T>): Promise<T> {
+      const t = performance.now();
+      const result = await run();
+      const samples = calls.get(call) ?? [];
+      samples.push(performance.now() - t);
+      calls.set(call, samples);
+      return result;
+    },
+  };
+  const serverBefore = cpuByPid(d.serverPids());
+  const postgresBefore = cpuByPid(await d.postgresPids());
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (performance.now() < deadline) {
+        const t = performance.now();
+        try {
+          await runNamedFlow(flow, target, sequence.next++);
+          flowTimes.push(performance.now() - t);
+        } catch (error) {
+          failures += 1;
+          firstFailure ??= (error as Error).message;
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  const serverCpu = used(serverBefore, cpuByPid(d.serverPids()));
+  const postgresCpu = d.mode === 'sqlite' ? null : used(postgresBefore, cpuByPid(await d.postgresPids()));
+  const flows = flowTimes.length;
+  return {
+    flows,
+    failures,
+    firstFailure,
+    flowsPerSecond: flows / elapsed,
+    serverCpuMsPerFlow: (serverCpu * 1000) / flows,
+    postgresCpuMsPerFlow: postgresCpu === null ? null : (postgresCpu * 1000) / flows,
+    flow: latency(flowTimes),
+    calls: Object.fromEntries([...calls].map(([name, samples]) => [name, latency(samples)])),
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * @module bench/flows/deployment
+ * The Handset deployments `npm run bench:flows` measures, started as a deployment runs them:
+ * `handset serve` child processes (packages/server/test/support/instances.ts), a client made with
+ * `handset clients create`, then every process pinned to core 0 with `taskset` so the load
+ * generator (this process) and PostgreSQL have the other core.
+ *
+ * Modes: `sqlite` (one instance on a SQLite file), `postgres` (one instance on a fresh PostgreSQL
+ * schema), `postgres-2` (two instances on one fresh schema, sharing core 0).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { FlowTarget, SentSms } from '../../scripts/soak/flows.js';
+import { openDatabase, type Db } from '../../packages/server/src/store/database.js';
+import { createScratchSchema, type ScratchSchema } from '../../packages/server/src/store/scratch-schema.js';
+import { createClientWithCli, startInstance, type Instance } from '../../packages/server/test/support/instances.js';
+import { Backend } from '../../packages/server/test/support/server-api.js';
+
+export const MODES = ['sqlite', 'postgres', 'postgres-2'] as const;
+export type Mode = (typeof MODES)[number];
+
+/** How the bench starts the servers. */
+export interface DeployOptions {
+  /** PostgreSQL base URL (its database gets a fresh schema per mode). */
+  postgresUrl: string;
+  /** HANDSET_LOG_LEVEL of the servers. */
+  logLevel: string;
+  /** When set, each server writes a V8 CPU profile into this directory when it stops. */
+  cpuProfDir?: string;
+}
+
+/** A running deployment: its instances, the flows' target, and where its CPU time is read. */
+export interface Deployment {
+  mode: Mode;
+  instances: Instance[];
+  target: FlowTarget;
+  /** Whether `taskset` pinned every Handset process to core 0. */
+  pinned: boolean;
+  /** The Handset processes' PIDs. */
+  serverPids(): number[];
+  /** PIDs of the PostgreSQL backends serving this deployment's Handset processes (none on SQLite). */
+  postgresPids(): Promise<number[]>;
+  stop(): Promise<void>;
+}
+
+/** Pins every thread of `pid` to CPU 0; false when taskset is missing or refused. */
+function pinToCoreZero(pid: number): boolean {
+  return spawnSync('taskset', ['-a', '-cp', '0', String(pid)], { stdio: 'ignore' }).status === 0;
+}
+
+/** Reads the SMS of one session from the database, as the phone would receive it (polls: up to 10 s). */
+function smsReader(db: Db): (phone: string, correlationId: string) => Promise<SentSms> {
+  return async (_phone, correlationId) => {
+    for (let attempt = 0; attempt < 1000; attempt++) {
+      const row = await db.kysely
+        .selectFrom('sms_outbox')
+        .select('body')
+        .where('correlation_id', '=', correlationId)
+        .orderBy('sent_at', 'desc')
+        .executeTakeFirst();
+      if (row) {
+        const link = /(https?:\/\/\S+)/.exec(row.body)?.[1] ?? null;
+        return { code: /\b(\d{4,6})\b/.exec(row.body)?.[1] ?? null, linkPath: link ? new URL(link).pathname : null };
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error('no SMS for the session in the outbox');
+  };
+}
+
+/** Starts the instances of `mode`; `stop()` ends them and removes their database. */
+export async function deploy(mode: Mode, options: DeployOptions): Promise<Deployment> {
+  let scratch: ScratchSchema | null = null;
+  let dir: string | null = null;
+  let serverUrl: string;
+  let readerUrl: string;
+  const applicationName = `hs_bench_${mode.replace('-', '_')}_${process.pid}`;
+  if (mode === 'sqlite') {
+    dir = mkdtempSync(join(tmpdir(), 'handset-bench-flows-'));
+    serverUrl = readerUrl = join(dir, 'handset.db');
+  } else {
+    scratch = await createScratchSchema(options.postgresUrl, 'hs_bench');
+    readerUrl = scratch.url;
+    // The servers' connections carry their own application_name, so their backends can be found
+    // in pg_stat_activity (a connection-string parameter overrides the pool's 'handset').
+    const url = new URL(scratch.url);
+    url.searchParams.set('application_name', applicationName);
+    serverUrl = url.toString();
+  }
+  const instances: Instance[] = [];
+  const monitor = scratch ? new pg.Client({ connectionString: options.postgresUrl, connectionTimeoutMillis: 5000 }) : null;
+  let reader: Db | null = null;
+  const stop = async (): Promise<void> => {
+    await Promise.all(instances.map((i) => i.stop()));
+    await reader?.close();
+    await monitor?.end().catch(() => {});
+    await scratch?.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const env: Record<string, string> = { HANDSET_LOG_LEVEL: options.logLevel };
+    const count = mode === 'postgres-2' ? 2 : 1;
+    for (let i = 0; i < count; i++) {
+      if (options.cpuProfDir) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${options.cpuProfDir} --cpu-prof-name=${mode}-${i}-${process.pid}.cpuprofile`;
+      instances.push(await startInstance(serverUrl, env));
+    }
+    const client = await createClientWithCli(serverUrl, 'bench-flows');
+    const pinned = instances.map((i) => pinToCoreZero(i.process.pid!)).every(Boolean);
+    const urls = instances.map((i) => i.url);
+    const backends = urls.map((u) => new Backend(u, client.clientId, client.clientSecret));
+    for (const b of backends) await b.token();
+    reader = openDatabase(readerUrl);
+    if (monitor) {
+      monitor.on('error', () => {});
+      await monitor.connect();
+    }
+    return {
+      mode,
+      instances,
+      target: { urls, backends, sms: smsReader(reader), tryMobileAuth: false },
+      pinned,
+      serverPids: () => instances.map((i) => i.process.pid!),
+      async postgresPids() {
+        if (!monitor) return [];
+        const { rows } = await monitor.query<{ pid: number }>('select pid from pg_stat_activity where application_name = $1', [applicationName]);
+        return rows.map((r) => r.pid);
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
