@@ -19,6 +19,11 @@ import { cryptoRandom, type Random } from './ports/random.js';
 import { MeteredSmsSender } from './metrics/metered-sms.js';
 import { Metrics } from './metrics/metrics.js';
 import { OutboxSmsSender, type SmsSender } from './sms/sms-sender.js';
+import { smsProvidersFromEnv } from './sms/providers/config.js';
+import { CourierSmsSender } from './courier/courier-sender.js';
+import { courierSettingsFromEnv } from './courier/config.js';
+import { Dispatcher } from './courier/dispatcher.js';
+import { hostname } from 'node:os';
 import { migrateToLatest, openDatabase, type Db } from './store/database.js';
 import { GroupCommit } from './store/group-commit.js';
 import { AccessTokens } from './tokens/access-tokens.js';
@@ -39,6 +44,8 @@ export interface Deps {
   /** The abuse bounds of unauthenticated routes, `/token` and authToken calls (http/abuse-limits.ts). */
   limits: AbuseLimits;
   sms: SmsSender;
+  /** The courier's dispatcher when SMS providers are configured (HANDSET_SMS_PROVIDERS); else the outbox is used. */
+  courier?: Dispatcher;
   carrier: MobileAuthProvider;
   signingKey: SigningKey;
   authTokens: AuthTokenVerifier;
@@ -55,6 +62,8 @@ export interface DepsOverrides {
   log?: Logger;
   /** An already-open database (tests share one between instances). */
   db?: Db;
+  /** Where the SMS provider and courier variables are read (default `process.env`; tests point at fakes). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Where log lines must never show secrets, tokens or full numbers. */
@@ -147,6 +156,33 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
       ? new SharedRateLimiter(config.rateLimitPerSecond, clock, db.kysely)
       : new RateLimiter(config.rateLimitPerSecond, clock);
   const metrics = new Metrics({ dialect: db.dialect });
+  // Real SMS providers configured: the courier queues and a dispatcher sends; else the outbox, as before.
+  let sms: SmsSender = new MeteredSmsSender(new OutboxSmsSender({ clock, random, log }), metrics);
+  let courier: Dispatcher | undefined;
+  try {
+    const env = overrides.env ?? process.env;
+    const providers = smsProvidersFromEnv(env, { log });
+    if (providers) {
+      courier = new Dispatcher({
+        db,
+        provider: providers.chain,
+        clock,
+        random,
+        log,
+        metrics,
+        owner: `${hostname()}:${process.pid}:${random.uuid().slice(0, 8)}`,
+        settings: courierSettingsFromEnv(env),
+      });
+      const dispatcher = courier;
+      // The dispatcher meters each message when a provider takes or refuses it.
+      sms = new CourierSmsSender({ clock, random, log, nudge: () => dispatcher.nudge() });
+      log.info({ providers: providers.providers.map((p) => p.name) }, 'sms courier configured');
+    }
+  } catch (error) {
+    if (bus && bus !== overrides.bus) await bus.close();
+    if (!overrides.db) await db.close();
+    throw error;
+  }
   return {
     config,
     db,
@@ -157,7 +193,8 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
     rateLimiter,
     limits: new AbuseLimits(config.limits, limiterStore(db)),
     groupCommit: new GroupCommit(db.kysely),
-    sms: new MeteredSmsSender(new OutboxSmsSender({ clock, random, log }), metrics),
+    sms,
+    ...(courier ? { courier } : {}),
     carrier: new SandboxCarrier(() => config.publicUrl, numbers, carrierSecret(signingKey), config.mobileAuthLine),
     signingKey,
     authTokens: new AuthTokenVerifier(signingKey, acceptedKeys),

@@ -23,6 +23,8 @@ const PURGE_INTERVAL_MS = 60_000;
 
 /** Closes the event bus and, unless it was lent by the caller, the database pool. */
 async function releaseDeps(deps: Deps, overrides: DepsOverrides): Promise<void> {
+  // The courier's sends in flight finish and are recorded before the pool closes.
+  await deps.courier?.stop();
   await deps.bus.close();
   if (!overrides.db) await deps.db.close();
 }
@@ -46,6 +48,7 @@ export async function startServer(config: Readonly<Config>, overrides: DepsOverr
     }
   };
   await purge();
+  deps.courier?.start();
   const timer = setInterval(() => void purge(), PURGE_INTERVAL_MS);
   timer.unref();
   let address: string;

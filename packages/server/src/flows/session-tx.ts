@@ -11,6 +11,7 @@ import type { SessionRow } from '../store/sessions-repo.js';
 import { lockSession, updateSession } from '../store/sessions-repo.js';
 import type { Executor } from '../store/executor.js';
 import { appendSessionEvents, type SessionEventInput } from '../store/session-events-repo.js';
+import { transactionCommitted } from '../store/after-commit.js';
 import { timelineEntry } from './timeline.js';
 import { decide, effectiveState, TERMINAL_STATES, type Decision, type GuardedField, type SessionEvent } from './session-state.js';
 
@@ -56,7 +57,9 @@ export async function runSessionStep<T>(
   let changed: string | null = null;
   // Assigned inside the transaction callback; the assertion keeps TypeScript from narrowing it to null.
   let change = null as { from: SessionRow; to: SessionRow } | null;
+  let transaction = null as Executor | null;
   const result = await deps.db.kysely.transaction().execute(async (trx) => {
+    transaction = trx;
     const found = await lockSession(trx, deps.db.dialect, lookup);
     if (!found) return missing();
     const now = deps.clock.now();
@@ -101,6 +104,8 @@ export async function runSessionStep<T>(
     }
     return value;
   });
+  // After-commit work (the courier's nudge) runs only now that the step's writes are visible.
+  if (transaction) transactionCommitted(transaction);
   // Counted once committed: a step rolled back changed nothing.
   if (change) deps.metrics.sessionChanged(change.to.possession_type, change.from.state, change.to.state, change.to.device_match);
   if (changed) await deps.bus.publish({ correlationId: changed });

@@ -3,7 +3,7 @@
  * The one migration set for SQLite and PostgreSQL, as a static map so it survives bundling.
  * Add a migration by adding a key; never edit one that has shipped.
  */
-import { PostgresAdapter, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 const time = 'bigint';
 
@@ -239,6 +239,38 @@ const clientDisable: Migration = {
   },
 };
 
+/**
+ * The courier's queue (issue 11, docs/channels.md "Courier"): `sms_outbox` gains a status, the
+ * provider and its message id, attempts, the last error reason, the next attempt time and a lease.
+ * Rows of the development outbox keep their meaning through the defaults: `delivered` by `outbox`.
+ */
+const courier: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('sms_outbox').addColumn('status', 'text', (c) => c.notNull().defaultTo('delivered')).execute();
+    await db.schema.alterTable('sms_outbox').addColumn('provider', 'text', (c) => c.notNull().defaultTo('outbox')).execute();
+    await db.schema.alterTable('sms_outbox').addColumn('provider_message_id', 'text').execute();
+    await db.schema.alterTable('sms_outbox').addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.alterTable('sms_outbox').addColumn('last_error', 'text').execute();
+    await db.schema.alterTable('sms_outbox').addColumn('next_attempt_at', time).execute();
+    await db.schema.alterTable('sms_outbox').addColumn('locked_until', time).execute();
+    await db.schema.alterTable('sms_outbox').addColumn('locked_by', 'text').execute();
+    await db.schema.alterTable('sms_outbox').addColumn('updated_at', time).execute();
+    // The dispatcher's claim: only rows still waiting to be sent are indexed.
+    await db.schema
+      .createIndex('sms_outbox_due')
+      .on('sms_outbox')
+      .columns(['next_attempt_at'])
+      .where(sql<boolean>`status in ('queued', 'sending')`)
+      .execute();
+    await db.schema
+      .createIndex('sms_outbox_provider_id')
+      .on('sms_outbox')
+      .columns(['provider', 'provider_message_id'])
+      .where('provider_message_id', 'is not', null)
+      .execute();
+  },
+};
+
 /** Every migration, in order of their keys. */
 export const migrations: Record<string, Migration> = {
   '2026_11_25_001_initial': initial,
@@ -247,6 +279,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_004_abuse_limits': abuseLimits,
   '2026_12_01_005_admin': admin,
   '2026_12_01_006_client_disable': clientDisable,
+  '2026_12_01_007_courier': courier,
 };
 
 export const migrationProvider: MigrationProvider = {

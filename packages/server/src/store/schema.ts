@@ -93,6 +93,21 @@ export interface SmsOutboxTable {
   sent_at: number;
   /** The session the message belongs to (null for messages stored before it was recorded). */
   correlation_id: string | null;
+  /** Courier status (sms/providers/provider.ts SmsStatus); `delivered` for development outbox rows. */
+  status: Generated<string>;
+  /** The provider that took the message (`outbox` for the development outbox). */
+  provider: Generated<string>;
+  provider_message_id: Generated<string | null>;
+  /** Send attempts claimed so far. */
+  attempts: Generated<number>;
+  /** The last failure's reason (ProviderError vocabulary), never a provider's text. */
+  last_error: Generated<string | null>;
+  /** When the dispatcher may claim it (null: not waiting to be sent). */
+  next_attempt_at: Generated<number | null>;
+  /** Lease: the claiming instance and until when it holds the message. */
+  locked_until: Generated<number | null>;
+  locked_by: Generated<string | null>;
+  updated_at: Generated<number | null>;
 }
 
 export interface ChallengesTable {
