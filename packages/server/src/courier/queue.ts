@@ -93,7 +93,8 @@ export type AttemptOutcome =
 
 /** Records an attempt's outcome; false when the lease was lost (another instance claimed it again). */
 export async function recordOutcome(q: Executor, id: string, owner: string, now: number, outcome: AttemptOutcome): Promise<boolean> {
-  const release = { locked_by: null, locked_until: null, updated_at: now };
+  // locked_by stays: it names the instance that last claimed the message (operators, tests).
+  const release = { locked_until: null, updated_at: now };
   const changes =
     outcome.kind === 'accepted'
       ? { ...release, status: outcome.status, provider: outcome.provider, provider_message_id: outcome.providerMessageId, last_error: null, next_attempt_at: null }

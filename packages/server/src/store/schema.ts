@@ -104,7 +104,7 @@ export interface SmsOutboxTable {
   last_error: Generated<string | null>;
   /** When the dispatcher may claim it (null: not waiting to be sent). */
   next_attempt_at: Generated<number | null>;
-  /** Lease: the claiming instance and until when it holds the message. */
+  /** Lease: until when the claiming instance holds the message, and which instance last claimed it. */
   locked_until: Generated<number | null>;
   locked_by: Generated<string | null>;
   updated_at: Generated<number | null>;

@@ -32,6 +32,8 @@ export type CommonOutcome = 'hang' | 'non-json' | 'truncated' | { raw: RawAnswer
 export abstract class FakeHttpServer<Outcome extends string> {
   readonly requests: RecordedRequest[] = [];
   readonly violations: string[] = [];
+  /** Milliseconds to wait before answering each request (a slow provider: the courier's crash test). */
+  delayMs = 0;
   #server: Server | undefined;
   #script: (Outcome | CommonOutcome)[] = [];
   #default: Outcome | CommonOutcome;
@@ -94,6 +96,7 @@ export abstract class FakeHttpServer<Outcome extends string> {
     const problems = this.check(recorded);
     this.violations.push(...problems);
     const outcome = this.#script.shift() ?? this.#default;
+    if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     if (outcome === 'hang') return; // never answers; stop() closes the socket
     if (outcome === 'non-json') {
       res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>502 Bad Gateway</body></html>');
