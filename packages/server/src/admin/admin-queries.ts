@@ -222,10 +222,11 @@ export interface SessionTimeline {
   events: TimelineEntry[];
 }
 
-/** The one provider that exists today (sms/sms-sender.ts). */
+/**
+ * The development outbox's provider name (sms/sms-sender.ts); its rows are `delivered` (they reached
+ * the only place they go). Courier rows carry their real provider and status (migration 007).
+ */
 const OUTBOX_PROVIDER = 'outbox';
-/** Its one status: a message in the outbox has reached the only place it goes. */
-const OUTBOX_STATUS = 'delivered';
 
 /**
  * A session and its timeline: the steps recorded with it (creation, every state-machine event
@@ -247,7 +248,7 @@ export async function sessionTimeline(q: Executor, correlationId: string): Promi
     .execute();
   const messages = await q
     .selectFrom('sms_outbox')
-    .select(['id', 'to_e164', 'sent_at'])
+    .select(['id', 'to_e164', 'sent_at', 'provider', 'status'])
     .where('correlation_id', '=', correlationId)
     .orderBy('sent_at')
     .orderBy('id')
@@ -285,8 +286,8 @@ export async function sessionTimeline(q: Executor, correlationId: string): Promi
       reasonText: null,
       channel: 'sms',
       destination: maskPhone(m.to_e164),
-      provider: OUTBOX_PROVIDER,
-      status: OUTBOX_STATUS,
+      provider: m.provider,
+      status: m.status,
     }),
   );
   if (row.device_id) {
@@ -472,7 +473,7 @@ export interface MessageSummary {
  * read: the outbox keeps bodies (with codes and links), which never leave it through here.
  */
 export async function recentMessages(q: Executor, filter: { limit: number; clientId?: string }): Promise<MessageSummary[]> {
-  let query = q.selectFrom('sms_outbox').select(['id', 'client_id', 'correlation_id', 'to_e164', 'sent_at']);
+  let query = q.selectFrom('sms_outbox').select(['id', 'client_id', 'correlation_id', 'to_e164', 'sent_at', 'provider', 'status']);
   if (filter.clientId !== undefined) query = query.where('client_id', '=', filter.clientId);
   const rows = await query.orderBy('sent_at', 'desc').orderBy('id', 'desc').limit(pageSize(filter.limit)).execute();
   return rows.map((r) => ({
@@ -480,8 +481,8 @@ export async function recentMessages(q: Executor, filter: { limit: number; clien
     clientId: r.client_id,
     correlationId: r.correlation_id,
     to: maskPhone(r.to_e164),
-    provider: OUTBOX_PROVIDER,
-    status: OUTBOX_STATUS,
+    provider: r.provider,
+    status: r.status,
     sentAt: r.sent_at,
   }));
 }
@@ -556,18 +557,27 @@ export interface DeliveryCounts {
 }
 
 /**
- * Messages sent in `[from, to)` per provider: sent, delivered, failed. The outbox is the only
- * provider today; it stores every message it accepts (a failure to store rolls the step back,
- * so nothing was sent), so each of its messages counts as sent and delivered.
+ * Messages queued in `[from, to)` per provider: sent (a provider took it: `sent` or `delivered`),
+ * delivered, failed (`failed` or `undeliverable`). Messages still queued or sending count nowhere
+ * yet; a courier message refused before any provider took it counts under `courier`. A range with
+ * no message lists the outbox with 0s, as before the courier existed.
  */
 export async function deliveryStats(q: Executor, filter: { from: number; to: number }): Promise<DeliveryCounts[]> {
   checkRange(filter);
-  const row = await q
+  const rows = await q
     .selectFrom('sms_outbox')
-    .select(sql<number>`count(*)`.as('sent'))
+    .select([
+      'provider',
+      sql<number>`sum(case when status in ('sent', 'delivered') then 1 else 0 end)`.as('sent'),
+      sql<number>`sum(case when status = 'delivered' then 1 else 0 end)`.as('delivered'),
+      sql<number>`sum(case when status in ('failed', 'undeliverable') then 1 else 0 end)`.as('failed'),
+    ])
     .where('sent_at', '>=', filter.from)
     .where('sent_at', '<', filter.to)
-    .executeTakeFirst();
-  const sent = Number(row?.sent ?? 0);
-  return [{ provider: OUTBOX_PROVIDER, sent, delivered: sent, failed: 0 }];
+    .groupBy('provider')
+    .orderBy('provider')
+    .execute();
+  const counts = rows.map((r) => ({ provider: r.provider, sent: Number(r.sent ?? 0), delivered: Number(r.delivered ?? 0), failed: Number(r.failed ?? 0) }));
+  if (rows.length === 0) counts.push({ provider: OUTBOX_PROVIDER, sent: 0, delivered: 0, failed: 0 });
+  return counts;
 }

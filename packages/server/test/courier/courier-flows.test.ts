@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { deliveryStats, recentMessages, sessionTimeline } from '../../src/admin/admin-queries.js';
 import { startTestServer, type TestServer } from '../../src/testing.js';
 import { DeviceKey } from '../support/device-key.js';
 import { TwilioFake } from '../support/fakes/twilio-fake.js';
@@ -141,6 +142,29 @@ describe('courier failover and permanent refusals (twilio,vonage)', () => {
     } finally {
       twilioFake.always('success');
     }
+  });
+
+  it('the admin views read the courier columns: provider and status per message, counts per provider, the timeline', async () => {
+    const db = server.server.deps.db.kysely;
+    const messages = await recentMessages(db, { limit: 50 });
+    assert.ok(messages.some((m) => m.provider === 'vonage' && m.status === 'sent'));
+    const refused = messages.find((m) => m.status === 'undeliverable');
+    assert.equal(refused?.provider, 'twilio');
+    assert.ok(!refused.to.includes('5550145'), 'masked');
+    const stats = await deliveryStats(db, { from: Date.now() - 3_600_000, to: Date.now() + 60_000 });
+    assert.deepEqual(
+      stats.map((s) => [s.provider, s.failed]),
+      [
+        ['twilio', 1],
+        ['vonage', 0],
+      ],
+    );
+    assert.ok((stats.find((s) => s.provider === 'vonage')?.sent ?? 0) >= 1);
+    const timeline = await sessionTimeline(db, refused.correlationId!);
+    const entry = timeline?.events.find((e) => e.kind === 'message');
+    assert.equal(entry?.status, 'undeliverable');
+    assert.equal(entry?.provider, 'twilio');
+    assert.ok(timeline?.events.some((e) => e.type === 'sms_undeliverable' && e.reason === 'opted-out'));
   });
 
   it('Twilio failing retryably (429 with Retry-After; it parks Twilio for this process, so it runs last) → Vonage takes the Instant Link', async () => {
