@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { deliveryStats, recentMessages, sessionTimeline } from '../../src/admin/admin-queries.js';
+import { purgeMessageBodies } from '../../src/store/maintenance.js';
 import { startTestServer, type TestServer } from '../../src/testing.js';
 import { DeviceKey } from '../support/device-key.js';
 import { TwilioFake } from '../support/fakes/twilio-fake.js';
@@ -87,6 +88,24 @@ for (const name of ['twilio', 'vonage'] as const) {
       assert.equal(rows[0]?.status, 'sent');
       assert.equal(rows[0]?.provider, name);
       assert.deepEqual(fake.violations, []);
+    });
+
+    it('purge blanks the bodies of messages whose session ended, keeps those still usable', async () => {
+      const db = server.server.deps.db.kysely;
+      const backend = Backend.of(server);
+      const waiting = await backend.unify({ possessionType: 'desktop', phoneNumber: '+12025550146', finalTargetUrl: TARGET });
+      await new ProtocolClient(waiting.authToken!).instantLinkStart();
+      await eventually('the waiting link sent', async () => (await messageRows(db)).find((r) => r.correlation_id === waiting.correlationId && r.status === 'sent'));
+      assert.ok((await purgeMessageBodies(db, Date.now())) >= 2, 'the finished OTP and Instant Link flows');
+      const rows = await db.selectFrom('sms_outbox').select(['correlation_id', 'body', 'status', 'provider', 'to_e164', 'sent_at']).execute();
+      for (const row of rows) {
+        if (row.correlation_id === waiting.correlationId) assert.match(row.body, /\/v1\/il\//, 'the link can still be used');
+        else assert.equal(row.body, '', 'an ended session keeps no code or link');
+        assert.equal(row.status, 'sent');
+        assert.equal(row.provider, name);
+        assert.ok(row.sent_at > 0);
+      }
+      assert.equal(await purgeMessageBodies(db, Date.now()), 0, 'nothing left to blank');
     });
   });
 }
