@@ -19,7 +19,8 @@ import { cryptoRandom, type Random } from './ports/random.js';
 import { MeteredSmsSender } from './metrics/metered-sms.js';
 import { Metrics } from './metrics/metrics.js';
 import { OutboxSmsSender, type SmsSender } from './sms/sms-sender.js';
-import { smsProvidersFromEnv } from './sms/providers/config.js';
+import { smsProvidersFromEnv, type SmsProviders } from './sms/providers/config.js';
+import { smsCallbackUrls } from './http/routes/sms-callbacks.js';
 import { CourierSmsSender } from './courier/courier-sender.js';
 import { courierSettingsFromEnv } from './courier/config.js';
 import { Dispatcher } from './courier/dispatcher.js';
@@ -46,6 +47,10 @@ export interface Deps {
   sms: SmsSender;
   /** The courier's dispatcher when SMS providers are configured (HANDSET_SMS_PROVIDERS); else the outbox is used. */
   courier?: Dispatcher;
+  /** What the status callback routes verify with (secrets: never logged), when the courier is configured. */
+  smsCallbacks?: SmsProviders['callbacks'];
+  /** The configured providers whose callbacks are served. */
+  smsCallbackProviders?: string[];
   carrier: MobileAuthProvider;
   signingKey: SigningKey;
   authTokens: AuthTokenVerifier;
@@ -159,9 +164,11 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
   // Real SMS providers configured: the courier queues and a dispatcher sends; else the outbox, as before.
   let sms: SmsSender = new MeteredSmsSender(new OutboxSmsSender({ clock, random, log }), metrics);
   let courier: Dispatcher | undefined;
+  let smsCallbacks: SmsProviders['callbacks'] | undefined;
+  let smsCallbackProviders: string[] | undefined;
   try {
     const env = overrides.env ?? process.env;
-    const providers = smsProvidersFromEnv(env, { log });
+    const providers = smsProvidersFromEnv(env, { log, callbackUrls: smsCallbackUrls(config.publicUrl) });
     if (providers) {
       courier = new Dispatcher({
         db,
@@ -176,7 +183,9 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
       const dispatcher = courier;
       // The dispatcher meters each message when a provider takes or refuses it.
       sms = new CourierSmsSender({ clock, random, log, nudge: () => dispatcher.nudge() });
-      log.info({ providers: providers.providers.map((p) => p.name) }, 'sms courier configured');
+      smsCallbacks = providers.callbacks;
+      smsCallbackProviders = providers.providers.map((p) => p.name);
+      log.info({ providers: smsCallbackProviders }, 'sms courier configured');
     }
   } catch (error) {
     if (bus && bus !== overrides.bus) await bus.close();
@@ -195,6 +204,8 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
     groupCommit: new GroupCommit(db.kysely),
     sms,
     ...(courier ? { courier } : {}),
+    ...(smsCallbacks ? { smsCallbacks } : {}),
+    ...(smsCallbackProviders ? { smsCallbackProviders } : {}),
     carrier: new SandboxCarrier(() => config.publicUrl, numbers, carrierSecret(signingKey), config.mobileAuthLine),
     signingKey,
     authTokens: new AuthTokenVerifier(signingKey, acceptedKeys),

@@ -23,6 +23,7 @@ import { ADMIN_API_PREFIX, adminApiRoutes } from './routes/admin-api.js';
 import { browserPageRoutes } from './routes/browser-pages.js';
 import { clientApiRoutes } from './routes/client-api.js';
 import { devOutboxRoute } from './routes/dev-outbox.js';
+import { smsCallbackRoutes } from './routes/sms-callbacks.js';
 import { landingRoute } from './routes/landing.js';
 import { operationsRoutes } from './routes/operations.js';
 import { serverApiRoutes } from './routes/server-api.js';
@@ -123,6 +124,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   landingRoute(app, deps);
   // The operator console at /admin, in its own scope (cookies, CSP, session guard).
   await app.register(adminConsoleRoutes(deps));
+  // Provider status callbacks: only for the SMS providers configured (the courier).
+  smsCallbackRoutes(app, deps);
   if (!deps.config.production) devOutboxRoute(app, deps);
   return app;
 }

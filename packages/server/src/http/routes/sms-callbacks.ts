@@ -1,0 +1,104 @@
+/**
+ * @module sms-callbacks
+ * Provider status callbacks for the courier (docs/channels.md, "Courier" → "Status callbacks"),
+ * served only for the providers configured: Twilio (`X-Twilio-Signature` over the configured URL),
+ * Vonage delivery receipts (GET or POST; `sig` checked when a signature secret is set) and the
+ * webhook gateway (Standard Webhooks). A verified callback moves its message forward (never back)
+ * and answers 204, also when the message is unknown (the provider must not retry forever); a bad
+ * signature answers 401 and an unreadable callback 400, both `{code, message}`.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { applyStatusUpdate } from '../../courier/status-updates.js';
+import type { Deps } from '../../deps.js';
+import { parseTwilioStatusCallback, verifyTwilioCallback, type CallbackParams } from '../../sms/providers/twilio-callback.js';
+import { parseVonageReceipt, verifyVonageReceipt } from '../../sms/providers/vonage-receipt.js';
+import { verifyWebhookSmsCallback, WebhookCallbackError } from '../../sms/providers/webhook.js';
+import type { SmsStatusUpdate } from '../../sms/providers/provider.js';
+import { apiError } from '../api-error.js';
+
+/** WebhookCallbackError's message for a verified body that is not an `sms.status` event (webhook.ts). */
+const NOT_A_STATUS_EVENT = 'not an sms.status event';
+
+/** Callback paths, relative to the public URL. */
+export const SMS_CALLBACK_PATHS = {
+  twilio: '/v1/sms/status/twilio',
+  vonage: '/v1/sms/status/vonage',
+  webhook: '/v1/sms/status/webhook',
+} as const;
+
+/** The absolute callback URLs handed to the providers (and, for Twilio, the URL its signature covers). */
+export function smsCallbackUrls(publicUrl: string): { twilio: string; vonage: string; webhook: string } {
+  const base = publicUrl.replace(/\/+$/, '');
+  return { twilio: base + SMS_CALLBACK_PATHS.twilio, vonage: base + SMS_CALLBACK_PATHS.vonage, webhook: base + SMS_CALLBACK_PATHS.webhook };
+}
+
+/** A form or JSON body as callback parameters (non-string JSON values become strings). */
+function bodyParams(body: unknown): Record<string, string> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return {};
+  return Object.fromEntries(Object.entries(body as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+}
+
+function queryParams(request: FastifyRequest): URLSearchParams {
+  const index = request.url.indexOf('?');
+  return new URLSearchParams(index === -1 ? '' : request.url.slice(index + 1));
+}
+
+export function smsCallbackRoutes(app: FastifyInstance, deps: Deps): void {
+  const callbacks = deps.smsCallbacks;
+  if (!callbacks) return;
+  const urls = smsCallbackUrls(deps.config.publicUrl);
+  const apply = async (provider: string, update: SmsStatusUpdate | null): Promise<void> => {
+    if (!update) throw apiError('MALFORMED_REQUEST', 'not a status callback Handset can read');
+    const result = await applyStatusUpdate(deps.db, provider, update, deps.clock.now());
+    deps.log.info({ provider, status: update.status, result }, 'sms status callback');
+  };
+
+  if (callbacks.twilioAuthToken !== undefined) {
+    const token = callbacks.twilioAuthToken;
+    app.post(SMS_CALLBACK_PATHS.twilio, async (request, reply) => {
+      const params = bodyParams(request.body);
+      const signature = request.headers['x-twilio-signature'];
+      if (!verifyTwilioCallback(urls.twilio, params, typeof signature === 'string' ? signature : undefined, token)) {
+        throw apiError('UNAUTHORIZED', 'the X-Twilio-Signature does not match');
+      }
+      await apply('twilio', parseTwilioStatusCallback(params));
+      return reply.status(204).send();
+    });
+  }
+
+  if (deps.smsCallbackProviders?.includes('vonage')) {
+    const signing = callbacks.vonageSignature;
+    const receipt = async (params: CallbackParams): Promise<void> => {
+      if (signing) {
+        const check = verifyVonageReceipt(params, signing.secret, signing.method, Math.floor(deps.clock.now() / 1000));
+        if (check !== 'ok') throw apiError('UNAUTHORIZED', `the delivery receipt is ${check === 'stale' ? 'too old' : check === 'unsigned' ? 'not signed' : 'badly signed'}`);
+      }
+      await apply('vonage', parseVonageReceipt(params));
+    };
+    app.get(SMS_CALLBACK_PATHS.vonage, async (request, reply) => {
+      await receipt(queryParams(request));
+      return reply.status(204).send();
+    });
+    app.post(SMS_CALLBACK_PATHS.vonage, async (request, reply) => {
+      await receipt(bodyParams(request.body));
+      return reply.status(204).send();
+    });
+  }
+
+  if (callbacks.webhookSecret !== undefined) {
+    const secret = callbacks.webhookSecret;
+    app.post(SMS_CALLBACK_PATHS.webhook, async (request, reply) => {
+      let update: SmsStatusUpdate;
+      try {
+        update = verifyWebhookSmsCallback(request.rawBody ?? '', request.headers, secret).update;
+      } catch (error) {
+        // The verifier checks the signature first; a verified body of the wrong shape is a 400.
+        if (error instanceof WebhookCallbackError && error.message === NOT_A_STATUS_EVENT) throw apiError('MALFORMED_REQUEST', 'not a status callback Handset can read');
+        if (error instanceof WebhookCallbackError) throw apiError('UNAUTHORIZED', 'the webhook signature or timestamp does not verify');
+        throw error;
+      }
+      await apply('webhook', update);
+      return reply.status(204).send();
+    });
+  }
+}
