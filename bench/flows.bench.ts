@@ -2,7 +2,7 @@
  * Whole-flow benchmark (issue 13): `npm run bench:flows [-- options]`.
  *
  * Drives whole flows over real HTTP and WebSocket against `handset serve` processes pinned to core
- * 0, from this process (the load generator, on core 1), in three modes (SQLite one instance,
+ * 0, from this process (the load generator, pinned to core 1), in three modes (SQLite one instance,
  * PostgreSQL one instance, PostgreSQL two instances with every flow alternating its calls between
  * them), next to the bare Fastify JSON route of the same run as the yardstick:
  *
@@ -23,6 +23,7 @@
  * PostgreSQL: HANDSET_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test); when
  * it is unreachable its modes are skipped with the reason, except under CI.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -109,8 +110,18 @@ async function main(): Promise<void> {
     }
   }
   const active = modes.filter((m) => !skipped[m]);
+  // The load generator (this process, all its threads) on core 1; the servers go to core 0.
+  const selfPinned = spawnSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' }).status === 0;
   const bare = await startBenchServer('bare');
   const deployments: Deployment[] = [];
+  // Ctrl-C: stop the servers and drop the scratch schemas before leaving.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`${signal}: stopping the servers`);
+      bare.child.kill();
+      void Promise.allSettled(deployments.map((d) => d.stop())).then(() => process.exit(130));
+    });
+  }
   const results: Record<string, Record<string, LoopResult[]>> = {};
   const yardstick: Yardstick[] = [];
   const sequences = new Map<Mode, { next: number }>();
@@ -121,7 +132,7 @@ async function main(): Promise<void> {
     }
     const pinned = deployments.every((d) => d.pinned);
     console.log(`Handset processes: ${pinned ? 'pinned to core 0 (taskset)' : 'NOT pinned (taskset missing or refused)'}; bare Fastify route: core 0 too`);
-    console.log(`load generator: this process (pid ${process.pid}), not pinned, in practice the other core`);
+    console.log(`load generator: this process (pid ${process.pid}), ${selfPinned ? 'pinned to core 1 (taskset)' : 'NOT pinned'}`);
     if (active.some((m) => m !== 'sqlite')) {
       console.log(`PostgreSQL: ${shownPostgres}, a shared system service, not pinned; its backends' CPU is counted apart ("PG CPU/flow"), not in "server CPU/flow"`);
     }
@@ -139,7 +150,9 @@ async function main(): Promise<void> {
         for (const f of flows) {
           const r = await closedLoop(d, f, inFlight, seconds, sequences.get(d.mode)!);
           ((results[d.mode] ??= {})[f] ??= []).push(r);
-          console.log(`round ${round + 1} ${d.mode} ${f}: ${r.flowsPerSecond.toFixed(0)} flows/s, ${r.serverCpuMsPerFlow.toFixed(2)} ms server CPU/flow, ${r.failures} failed${r.firstFailure ? ` (first: ${r.firstFailure})` : ''}`);
+          console.log(
+            `round ${round + 1} ${d.mode} ${f}: ${r.flowsPerSecond.toFixed(0)} flows/s, ${r.serverCpuMsPerFlow.toFixed(2)} ms server CPU/flow, server core ${(100 * r.serverCoreBusy).toFixed(0)} % busy, load generator ${r.loadGeneratorCpuMsPerFlow.toFixed(2)} ms CPU/flow, ${r.failures} failed${r.firstFailure ? ` (first: ${r.firstFailure})` : ''}`,
+          );
         }
       }
     }
@@ -153,8 +166,8 @@ async function main(): Promise<void> {
   const bareCpu = median(yardstick.map((y) => y.cpuUsPerRequest));
   console.log(`\nMedians of ${rounds} interleaved round(s); load average at end ${load.end.map((x) => x.toFixed(2)).join(' ')}`);
   console.log(`\nbare Fastify JSON route (autocannon, 50 connections): ${fmt(bareRps)} req/s, ${fmt(bareCpu, 1)} µs server CPU per request, ${yardstick.reduce((a, y) => a + y.errors, 0)} errors`);
-  console.log('\n| mode | flow | flows/s | server CPU ms/flow | PG CPU ms/flow | flow p50 / p99 ms | errors |');
-  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+  console.log('\n| mode | flow | flows/s | server CPU ms/flow | server core busy | PG CPU ms/flow | load gen. CPU ms/flow | flow p50 / p99 ms | errors |');
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   const summary: Record<string, Record<string, unknown>> = {};
   for (const [mode, byFlow] of Object.entries(results)) {
     for (const [f, runs] of Object.entries(byFlow)) {
@@ -163,6 +176,8 @@ async function main(): Promise<void> {
         flowsPerSecond: median(runs.map((r) => r.flowsPerSecond)),
         serverCpuMsPerFlow: median(runs.map((r) => r.serverCpuMsPerFlow)),
         postgresCpuMsPerFlow: pgCpu,
+        serverCoreBusy: median(runs.map((r) => r.serverCoreBusy)),
+        loadGeneratorCpuMsPerFlow: median(runs.map((r) => r.loadGeneratorCpuMsPerFlow)),
         flowP50: median(runs.map((r) => r.flow.p50)),
         flowP99: median(runs.map((r) => r.flow.p99)),
         flows: runs.reduce((a, r) => a + r.flows, 0),
@@ -170,7 +185,9 @@ async function main(): Promise<void> {
         calls: Object.fromEntries(Object.keys(runs[0]!.calls).map((c) => [c, { p50: median(runs.map((r) => r.calls[c]?.p50 ?? NaN)), p99: median(runs.map((r) => r.calls[c]?.p99 ?? NaN)) }])),
       };
       (summary[mode] ??= {})[f] = row;
-      console.log(`| ${mode} | ${f} | ${fmt(row.flowsPerSecond)} | ${fmt(row.serverCpuMsPerFlow, 2)} | ${fmt(pgCpu, 2)} | ${fmt(row.flowP50)} / ${fmt(row.flowP99)} | ${row.errors} |`);
+      console.log(
+        `| ${mode} | ${f} | ${fmt(row.flowsPerSecond)} | ${fmt(row.serverCpuMsPerFlow, 2)} | ${fmt(100 * row.serverCoreBusy)} % | ${fmt(pgCpu, 2)} | ${fmt(row.loadGeneratorCpuMsPerFlow, 2)} | ${fmt(row.flowP50)} / ${fmt(row.flowP99)} | ${row.errors} |`,
+      );
     }
   }
   console.log('\n| mode | flow | call | p50 ms | p99 ms |');

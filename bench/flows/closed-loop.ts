@@ -3,7 +3,8 @@
  * One measurement: `inFlight` flows of one kind at a time against a deployment for `seconds` (each
  * worker starts its next flow as soon as its last one ends), with the latency of every call and of
  * whole flows, failures, and the CPU time the Handset processes (and, on PostgreSQL, their database
- * backends) used meanwhile, read from /proc.
+ * backends, found in pg_stat_activity by the servers' application_name) used meanwhile, read from
+ * /proc.
  */
 import { existsSync } from 'node:fs';
 import { cpuSeconds } from '../../scripts/soak/process-stats.js';
@@ -27,6 +28,15 @@ export interface LoopResult {
   serverCpuMsPerFlow: number;
   /** CPU ms of their PostgreSQL backends per completed flow (null on SQLite). */
   postgresCpuMsPerFlow: number | null;
+  /** How many PostgreSQL backends of the servers were seen during the window (null on SQLite). */
+  postgresBackends: number | null;
+  /** CPU ms of the load generator (this process) per completed flow. */
+  loadGeneratorCpuMsPerFlow: number;
+  /**
+   * Share of one core the Handset processes used (server CPU time / wall time). Well below 1 the
+   * servers were waiting: the load generator or PostgreSQL set the pace, not the server.
+   */
+  serverCoreBusy: number;
   flow: Latency;
   /** Per call of the flow, in the order the calls were first made. */
   calls: Record<string, Latency>;
@@ -59,6 +69,46 @@ function used(before: Map<number, number>, after: Map<number, number>): number {
 }
 
 /**
+ * The CPU time of a changing set of processes (PostgreSQL backends come and go with the pool)
+ * over a window, read every `everyMs`: each PID counts from its first reading (from zero when it
+ * appeared after the start) to its last one. Lost: only the CPU a backend used after its last
+ * reading before it ended.
+ */
+class CpuSampler {
+  readonly #first = new Map<number, number>();
+  readonly #last = new Map<number, number>();
+  readonly #list: () => Promise<number[]>;
+  #started = false;
+  #timer: NodeJS.Timeout | null = null;
+  #pending: Promise<void> = Promise.resolve();
+  constructor(list: () => Promise<number[]>) {
+    this.#list = list;
+  }
+  async #sample(): Promise<void> {
+    for (const [pid, cpu] of cpuByPid(await this.#list())) {
+      if (!this.#first.has(pid)) this.#first.set(pid, this.#started ? 0 : cpu);
+      this.#last.set(pid, cpu);
+    }
+  }
+  async start(everyMs: number): Promise<void> {
+    await this.#sample();
+    this.#started = true;
+    this.#timer = setInterval(() => {
+      this.#pending = this.#pending.then(() => this.#sample()).catch(() => {});
+    }, everyMs);
+  }
+  /** Stops sampling; the CPU seconds used in the window and how many processes were seen. */
+  async stop(): Promise<{ seconds: number; processes: number }> {
+    if (this.#timer) clearInterval(this.#timer);
+    await this.#pending;
+    await this.#sample();
+    let seconds = 0;
+    for (const [pid, last] of this.#last) seconds += last - this.#first.get(pid)!;
+    return { seconds, processes: this.#last.size };
+  }
+}
+
+/**
  * Runs flows of kind `flow` for `seconds` with `inFlight` at a time. `sequence` numbers the flows
  * (their phone numbers): give each measurement on one deployment its own range.
  */
@@ -79,7 +129,9 @@ export async function closedLoop(d: Deployment, flow: FlowName, inFlight: number
     },
   };
   const serverBefore = cpuByPid(d.serverPids());
-  const postgresBefore = cpuByPid(await d.postgresPids());
+  const postgres = d.mode === 'sqlite' ? null : new CpuSampler(() => d.postgresPids());
+  await postgres?.start(500);
+  const generatorBefore = process.cpuUsage();
   const started = performance.now();
   const deadline = started + seconds * 1000;
   await Promise.all(
@@ -97,8 +149,9 @@ export async function closedLoop(d: Deployment, flow: FlowName, inFlight: number
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  const generator = process.cpuUsage(generatorBefore);
   const serverCpu = used(serverBefore, cpuByPid(d.serverPids()));
-  const postgresCpu = d.mode === 'sqlite' ? null : used(postgresBefore, cpuByPid(await d.postgresPids()));
+  const postgresCpu = postgres ? await postgres.stop() : null;
   const flows = flowTimes.length;
   return {
     flows,
@@ -106,7 +159,10 @@ export async function closedLoop(d: Deployment, flow: FlowName, inFlight: number
     firstFailure,
     flowsPerSecond: flows / elapsed,
     serverCpuMsPerFlow: (serverCpu * 1000) / flows,
-    postgresCpuMsPerFlow: postgresCpu === null ? null : (postgresCpu * 1000) / flows,
+    postgresCpuMsPerFlow: postgresCpu === null ? null : (postgresCpu.seconds * 1000) / flows,
+    postgresBackends: postgresCpu?.processes ?? null,
+    loadGeneratorCpuMsPerFlow: (generator.user + generator.system) / 1000 / flows,
+    serverCoreBusy: serverCpu / elapsed,
     flow: latency(flowTimes),
     calls: Object.fromEntries([...calls].map(([name, samples]) => [name, latency(samples)])),
   };
