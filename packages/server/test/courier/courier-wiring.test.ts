@@ -58,6 +58,19 @@ describe('courier wiring', () => {
     );
   });
 
+  it('a committed step wakes the dispatcher at once (after commit), not the poll', async () => {
+    // A one-minute poll: within the 30 s wait only the after-commit nudge can send the message.
+    const slow = await startTestServer({ overrides: { env: { ...courierEnv([fake]), HANDSET_SMS_POLL_MS: '60000' } } });
+    try {
+      const started = await Backend.of(slow).unify({ possessionType: 'desktop', phoneNumber: '+12025550162', finalTargetUrl: 'https://shop.example.com/verified' });
+      await new ProtocolClient(started.authToken!).instantLinkStart();
+      const { link } = await receivedBy(fake, '+12025550162');
+      assert.ok(link?.startsWith(slow.url));
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('logs hold no provider secret, no full number and no code while messages go out', async () => {
     const phone = '+12025550161';
     const backend = Backend.of(server);
