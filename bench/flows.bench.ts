@@ -19,7 +19,8 @@
  * Options: --seconds 10 (BENCH_SECONDS), --rounds 3 (BENCH_ROUNDS), --in-flight 50,
  * --modes sqlite,postgres,postgres-2, --flows mobile-otp,customer-bind,desktop-link,
  * --log-level info, --warmup-seconds 2, --quick (2 s per mode: one round, no warm-up),
- * --cpu-prof DIR (servers write V8 CPU profiles there when stopped), --out FILE.
+ * --cpu-prof DIR (servers write V8 CPU profiles there when stopped; summarise them with
+ * bench/profile-summary.ts), --out FILE.
  * PostgreSQL: HANDSET_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test); when
  * it is unreachable its modes are skipped with the reason, except under CI.
  */

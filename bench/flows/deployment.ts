@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { FlowTarget, SentSms } from '../../scripts/soak/flows.js';
 import { openDatabase, type Db } from '../../packages/server/src/store/database.js';
@@ -104,7 +105,11 @@ export async function deploy(mode: Mode, options: DeployOptions): Promise<Deploy
     const env: Record<string, string> = { HANDSET_LOG_LEVEL: options.logLevel };
     const count = mode === 'postgres-2' ? 2 : 1;
     for (let i = 0; i < count; i++) {
-      if (options.cpuProfDir) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${options.cpuProfDir} --cpu-prof-name=${mode}-${i}-${process.pid}.cpuprofile`;
+      if (options.cpuProfDir) {
+        // Node 20 does not take --cpu-prof in NODE_OPTIONS: a preload starts the profiler instead.
+        env.NODE_OPTIONS = `--import=${fileURLToPath(new URL('../support/cpu-profile-preload.mjs', import.meta.url))}`;
+        env.HANDSET_BENCH_CPU_PROFILE = join(options.cpuProfDir, `${mode}-${i}-${process.pid}.cpuprofile`);
+      }
       instances.push(await startInstance(serverUrl, env));
     }
     const client = await createClientWithCli(serverUrl, 'bench-flows');
