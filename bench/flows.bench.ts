@@ -28,6 +28,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { FLOWS, type FlowName } from '../scripts/soak/flows.js';
@@ -201,7 +202,7 @@ async function main(): Promise<void> {
     }
   }
   for (const [mode, reason] of Object.entries(skipped)) console.log(`\nskipped ${mode}: ${reason}`);
-  const out = resolve(options.out ?? `bench/out/flows-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const out = options.out ? resolve(options.out) : fileURLToPath(new URL(`./out/flows-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, import.meta.url));
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(
     out,
