@@ -34,7 +34,7 @@ if (kind === 'bare') {
 } else if (kind === 'handset') {
   const port = await freePort();
   const databaseUrl = process.env.HANDSET_BENCH_DATABASE_URL ?? join(mkdtempSync(join(tmpdir(), 'handset-bench-')), 'handset.db');
-  const base = loadConfig({ port, host: '127.0.0.1', database: databaseUrl }, {});
+  const base = loadConfig({ port, host: '127.0.0.1', database: databaseUrl, dev: true }, {});
   const config = { ...base, rateLimitPerSecond: 0, limits: NO_ABUSE_LIMITS, logLevel: 'silent' };
   const server = await startServer(Object.freeze(config), { log: createLogger('silent') });
   const client = await createClient(server.deps.db.kysely, server.deps, 'bench');

@@ -36,7 +36,7 @@ function cpuMs(pid: number): number {
 /** Wall and CPU milliseconds from spawn to the listening line of `handset serve`. */
 async function startOnce(bin: string): Promise<{ wall: number; cpu: number }> {
   const port = await freePort();
-  const args = [bin, 'serve', '--port', String(port), '--host', '127.0.0.1', '--database', ':memory:', '--public-url', `http://127.0.0.1:${port}`];
+  const args = [bin, 'serve', '--dev', '--port', String(port), '--host', '127.0.0.1', '--database', ':memory:', '--public-url', `http://127.0.0.1:${port}`];
   const env: NodeJS.ProcessEnv = { ...process.env, HANDSET_LOG_LEVEL: 'info' };
   delete env.NODE_OPTIONS;
   const started = process.hrtime.bigint();

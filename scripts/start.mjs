@@ -54,7 +54,7 @@ const shown = (path) => {
 
 /** The platform's environment: development mode, the outbox on, settings from this script only. */
 function platformEnv() {
-  const env = { ...process.env, NODE_ENV: 'development', HANDSET_MOBILE_AUTH_NUMBERS: mobileAuthNumber };
+  const env = { ...process.env, HANDSET_DEV: '1', HANDSET_MOBILE_AUTH_NUMBERS: mobileAuthNumber };
   env.HANDSET_LOG_LEVEL = process.env.HANDSET_LOG_LEVEL || 'warn';
   for (const name of ['HANDSET_ENV', 'HANDSET_SANDBOX', 'HANDSET_DATABASE_URL', 'HANDSET_PUBLIC_URL', 'HANDSET_HOST', 'HANDSET_PORT']) delete env[name];
   return env;

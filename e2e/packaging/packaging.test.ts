@@ -197,7 +197,7 @@ describe('the packed packages, installed outside the repository', () => {
     const port = await freePort();
     platformUrl = `http://127.0.0.1:${port}`;
     const serve = await startChild(
-      [bin, 'serve', '--port', String(port), '--host', '127.0.0.1', '--database', database, '--public-url', platformUrl],
+      [bin, 'serve', '--dev', '--port', String(port), '--host', '127.0.0.1', '--database', database, '--public-url', platformUrl],
       app,
       cleanEnv({ HANDSET_LOG_LEVEL: 'info' }),
       /"msg":"handset is listening"/,

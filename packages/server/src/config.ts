@@ -51,7 +51,11 @@ export interface Config {
   /** The platform's public origin: authToken `endp` and the base of Instant Links (decision C5). */
   publicUrl: string;
   sandbox: boolean;
-  /** Production mode hides development pages such as `/dev/outbox`. */
+  /**
+   * True unless development mode was asked for (`--dev`, `HANDSET_DEV=1`): it hides `/dev/outbox`
+   * and the sandbox carrier, and needs a way to deliver texts (an SMS provider, or sandbox mode)
+   * to start. `NODE_ENV` plays no part: an unset variable must not open development pages.
+   */
   production: boolean;
   outcomeRetentionSeconds: number;
   instantLinkTtlSeconds: number;
@@ -94,6 +98,8 @@ export interface ConfigInput {
   database?: string;
   publicUrl?: string;
   sandbox?: boolean;
+  /** Development mode: the outbox page, the sandbox carrier, texts kept in the outbox (env HANDSET_DEV). */
+  dev?: boolean;
 }
 
 export class ConfigError extends Error {
@@ -102,11 +108,11 @@ export class ConfigError extends Error {
 
 const DEFAULT_DATABASE = './data/handset.db';
 
-function bool(value: string | undefined): boolean | undefined {
+function bool(name: string, value: string | undefined): boolean | undefined {
   if (value === undefined || value === '') return undefined;
   if (/^(1|true|yes|on)$/i.test(value)) return true;
   if (/^(0|false|no|off)$/i.test(value)) return false;
-  throw new ConfigError(`expected a boolean, got "${value}"`);
+  throw new ConfigError(`${name}: expected a boolean (1/0, true/false, yes/no, on/off), got "${value}"`);
 }
 
 function int(name: string, value: string | number | undefined, fallback: number, min = 0): number {
@@ -209,7 +215,7 @@ export function normalizeOrigin(raw: string): string {
 export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const port = int('port', input.port ?? env.HANDSET_PORT, 8080);
   const host = input.host ?? env.HANDSET_HOST ?? '127.0.0.1';
-  const sandbox = input.sandbox ?? bool(env.HANDSET_SANDBOX) ?? false;
+  const sandbox = input.sandbox ?? bool('HANDSET_SANDBOX', env.HANDSET_SANDBOX) ?? false;
   const numbers = (env.HANDSET_MOBILE_AUTH_NUMBERS ?? '')
     .split(',')
     .map((n) => n.trim())
@@ -222,6 +228,13 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
   const lineInput = env.HANDSET_MOBILE_AUTH_LINE?.trim() || null;
   const mobileAuthLine = lineInput === null ? null : normalizePhone(lineInput);
   if (lineInput !== null && !mobileAuthLine) throw new ConfigError(`HANDSET_MOBILE_AUTH_LINE: "${lineInput}" is not a phone number`);
+  const dev = input.dev ?? bool('HANDSET_DEV', env.HANDSET_DEV) ?? false;
+  if (!dev && !sandbox && (numbers.length > 0 || mobileAuthLine !== null)) {
+    throw new ConfigError(
+      `${numbers.length > 0 ? 'HANDSET_MOBILE_AUTH_NUMBERS' : 'HANDSET_MOBILE_AUTH_LINE'} configures the sandbox carrier, which runs only in development mode ` +
+        '(--dev or HANDSET_DEV=1) or sandbox mode (--sandbox or HANDSET_SANDBOX=1)',
+    );
+  }
   const publicHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   const config: Config = {
     port,
@@ -229,7 +242,7 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     databaseUrl: input.database ?? env.HANDSET_DATABASE_URL ?? DEFAULT_DATABASE,
     publicUrl: normalizeOrigin(input.publicUrl ?? env.HANDSET_PUBLIC_URL ?? `http://${publicHost}:${port}`),
     sandbox,
-    production: env.NODE_ENV === 'production' || env.HANDSET_ENV === 'production',
+    production: !dev,
     outcomeRetentionSeconds: int('HANDSET_OUTCOME_RETENTION_SECONDS', env.HANDSET_OUTCOME_RETENTION_SECONDS, OUTCOME_RETENTION_SECONDS, 60),
     instantLinkTtlSeconds: int('HANDSET_INSTANT_LINK_TTL_SECONDS', env.HANDSET_INSTANT_LINK_TTL_SECONDS, INSTANT_LINK_TTL_SECONDS, 30),
     mobileAuthNumbers: numbers,
@@ -247,8 +260,20 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
   return Object.freeze(config);
 }
 
+/**
+ * Why a start would leave texts with nowhere to go, or null: outside development and sandbox mode
+ * a platform needs an SMS provider (the outbox is for development only).
+ */
+export function undeliverableStart(config: Pick<Config, 'production' | 'sandbox'>, smsProviderConfigured: boolean): string | null {
+  if (!config.production || config.sandbox || smsProviderConfigured) return null;
+  return (
+    'no SMS provider is configured, so no text could reach a phone: set HANDSET_SMS_PROVIDERS (docs/channels.md), ' +
+    'or start in development mode (--dev or HANDSET_DEV=1: texts go to /dev/outbox) or sandbox mode (--sandbox or HANDSET_SANDBOX=1)'
+  );
+}
+
 /** Development defaults in use that must not reach production, as warning sentences. */
-export function insecureDefaults(config: Config, generatedSigningKey: boolean): string[] {
+export function insecureDefaults(config: Config, generatedSigningKey: boolean, textsToOutbox = true): string[] {
   const warnings: string[] = [];
   if (generatedSigningKey) {
     warnings.push(
@@ -256,10 +281,12 @@ export function insecureDefaults(config: Config, generatedSigningKey: boolean): 
         'Set HANDSET_SIGNING_KEY to a P-256 private key (PEM) in production.',
     );
   }
-  warnings.push(
-    'INSECURE DEFAULT: SMS messages go to the development outbox, not to phones' +
-      (config.production ? '.' : ` (readable at ${config.publicUrl}/dev/outbox).`),
-  );
+  if (textsToOutbox) {
+    warnings.push(
+      'INSECURE DEFAULT: SMS messages go to the development outbox, not to phones' +
+        (config.production ? '.' : ` (readable at ${config.publicUrl}/dev/outbox).`),
+    );
+  }
   if (!config.publicUrl.startsWith('https:')) {
     warnings.push(`INSECURE DEFAULT: the public URL ${config.publicUrl} is not https.`);
   }

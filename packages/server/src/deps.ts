@@ -5,7 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import type { Config } from './config.js';
+import { ConfigError, undeliverableStart, type Config } from './config.js';
 import { MemoryEventBus, type EventBus } from './events/event-bus.js';
 import { PgNotifyBus } from './events/pg-notify-bus.js';
 import { AbuseLimits } from './http/abuse-limits.js';
@@ -169,6 +169,8 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
   try {
     const env = overrides.env ?? process.env;
     const providers = smsProvidersFromEnv(env, { log, callbackUrls: smsCallbackUrls(config.publicUrl) });
+    const undeliverable = undeliverableStart(config, providers !== null);
+    if (undeliverable) throw new ConfigError(undeliverable);
     if (providers) {
       courier = new Dispatcher({
         db,

@@ -31,7 +31,7 @@ async function releaseDeps(deps: Deps, overrides: DepsOverrides): Promise<void> 
 
 export async function startServer(config: Readonly<Config>, overrides: DepsOverrides = {}): Promise<RunningServer> {
   const deps = await createDeps(config, overrides);
-  for (const warning of insecureDefaults(config, deps.signingKey.generated)) deps.log.warn(warning);
+  for (const warning of insecureDefaults(config, deps.signingKey.generated, !deps.courier)) deps.log.warn(warning);
   if (config.sandbox) deps.log.warn('SANDBOX MODE: only the documented test users are accepted; OTP 1234 passes.');
   let app: FastifyInstance;
   try {

@@ -74,7 +74,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const pgUrl = options.databaseUrl === undefined && options.overrides?.db === undefined ? testDatabaseUrl() : null;
   const scratch: ScratchSchema | null = pgUrl ? await createScratchSchema(pgUrl, 'hs_test') : null;
   const database = scratch?.url ?? options.databaseUrl ?? ':memory:';
-  const base = loadConfig({ port, host: '127.0.0.1', database, sandbox: options.sandbox ?? false }, {});
+  // Development mode: texts land in the outbox the tests read (the tests of production mode say so).
+  const base = loadConfig({ port, host: '127.0.0.1', database, sandbox: options.sandbox ?? false, dev: true }, {});
   const config: Config = {
     ...base,
     mobileAuthNumbers: options.mobileAuthNumbers ?? [],

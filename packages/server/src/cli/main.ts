@@ -47,7 +47,8 @@ export function buildCli(): Command {
     .addOption(databaseOption())
     .option('--public-url <url>', 'public origin put in authTokens (endp) and Instant Links (env HANDSET_PUBLIC_URL)')
     .option('--sandbox', 'sandbox mode: only the documented test users, OTP 1234 (env HANDSET_SANDBOX)')
-    .action(async (options: { port?: string; host?: string; database?: string; publicUrl?: string; sandbox?: boolean }) => {
+    .option('--dev', 'development mode: texts go to /dev/outbox, the sandbox carrier answers Mobile Auth (env HANDSET_DEV)')
+    .action(async (options: { port?: string; host?: string; database?: string; publicUrl?: string; sandbox?: boolean; dev?: boolean }) => {
       const config = loadConfig(options);
       const server = await startServer(config);
       const stop = (): void => {

@@ -75,7 +75,7 @@ describe('handset CLI', () => {
       clientSecret: string;
     };
     const port = await freePort();
-    const child = spawn(process.execPath, [bin, 'serve', '--port', String(port), '--database', database], {
+    const child = spawn(process.execPath, [bin, 'serve', '--dev', '--port', String(port), '--database', database], {
       env: { ...process.env, HANDSET_HOST: '127.0.0.1', HANDSET_LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -78,6 +78,8 @@ export async function startInstance(
       env: {
         ...process.env,
         HANDSET_LOG_LEVEL: 'warn',
+        // Development mode (texts in the outbox the tests read); a test of production mode overrides it.
+        HANDSET_DEV: '1',
         HANDSET_RATE_LIMIT_PER_SECOND: '0',
         // Every request of a test comes from 127.0.0.1: no per-address or per-client abuse bounds.
         ...Object.fromEntries(ABUSE_LIMIT_VARIABLES.map((name) => [name, '0'])),

@@ -33,10 +33,14 @@ export function browserPageRoutes(app: FastifyInstance, deps: Deps): void {
       );
   });
 
-  app.get<{ Params: { token: string }; Querystring: { r?: string } }>('/v1/sandbox/carrier/:token', perAddress, async (request, reply) => {
-    const answer = await answerCarrier(deps, request.params.token, request.query.r === 'f');
-    if (answer.kind === 'vfp') return reply.header('cache-control', 'no-store').send({ vfp: answer.vfp });
-    if (answer.kind === 'pixel') return reply.header('cache-control', 'no-store').type('image/gif').send(PIXEL);
-    return reply.code(ApiError.NOT_FOUND.status).send({ code: ApiError.NOT_FOUND.code, message: 'the carrier does not recognise this session or number' });
-  });
+  // The sandbox carrier runs only when asked for (development or sandbox mode): elsewhere its URL
+  // is unknown (404), which the browser SDK takes as a Mobile Auth failure and falls back to OTP.
+  if (!deps.config.production || deps.config.sandbox) {
+    app.get<{ Params: { token: string }; Querystring: { r?: string } }>('/v1/sandbox/carrier/:token', perAddress, async (request, reply) => {
+      const answer = await answerCarrier(deps, request.params.token, request.query.r === 'f');
+      if (answer.kind === 'vfp') return reply.header('cache-control', 'no-store').send({ vfp: answer.vfp });
+      if (answer.kind === 'pixel') return reply.header('cache-control', 'no-store').type('image/gif').send(PIXEL);
+      return reply.code(ApiError.NOT_FOUND.status).send({ code: ApiError.NOT_FOUND.code, message: 'the carrier does not recognise this session or number' });
+    });
+  }
 }
