@@ -14,6 +14,7 @@ import { RateLimiter } from './http/rate-limiter.js';
 import { SharedRateLimiter, type RequestBudget } from './http/shared-rate-limiter.js';
 import { REDACTED, redactDatabaseUrl, redactUrl, scrubText, scrubValue } from './lib/redact.js';
 import { SandboxCarrier, type MobileAuthProvider } from './mobile-auth/mobile-auth-provider.js';
+import { operatorsFromEnv, type OperatorWiring } from './mobile-auth/choose-provider.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import { cryptoRandom, type Random } from './ports/random.js';
 import { MeteredSmsSender } from './metrics/metered-sms.js';
@@ -52,6 +53,8 @@ export interface Deps {
   /** The configured providers whose callbacks are served. */
   smsCallbackProviders?: string[];
   carrier: MobileAuthProvider;
+  /** Operator Mobile Auth and the SIM swap signal over CAMARA, when HANDSET_OPERATORS is set. */
+  operators?: OperatorWiring;
   signingKey: SigningKey;
   authTokens: AuthTokenVerifier;
   accessTokens: AccessTokens;
@@ -166,8 +169,10 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
   let courier: Dispatcher | undefined;
   let smsCallbacks: SmsProviders['callbacks'] | undefined;
   let smsCallbackProviders: string[] | undefined;
+  let operators: OperatorWiring = {};
   try {
     const env = overrides.env ?? process.env;
+    operators = operatorsFromEnv(env, carrierSecret(signingKey));
     const providers = smsProvidersFromEnv(env, { log, callbackUrls: smsCallbackUrls(config.publicUrl) });
     const undeliverable = undeliverableStart(config, providers !== null);
     if (undeliverable) throw new ConfigError(undeliverable);
@@ -208,6 +213,7 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
     ...(courier ? { courier } : {}),
     ...(smsCallbacks ? { smsCallbacks } : {}),
     ...(smsCallbackProviders ? { smsCallbackProviders } : {}),
+    operators,
     carrier: new SandboxCarrier(() => config.publicUrl, numbers, carrierSecret(signingKey), config.mobileAuthLine),
     signingKey,
     authTokens: new AuthTokenVerifier(signingKey, acceptedKeys),

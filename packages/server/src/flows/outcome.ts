@@ -7,6 +7,7 @@ import { FAILURE_REASON_TEXT, FailureReason, type Evaluation, type UnifyOutcome,
 import type { SessionsTable } from '../store/schema.js';
 import type { SessionState } from './session-types.js';
 import { PENDING_STATES } from './session-state.js';
+import { SIM_SWAP_REASON_CODE } from '../mobile-auth/camara/sim-swap.js';
 
 export function outcomeOf(state: SessionState): UnifyOutcome {
   if (state === 'succeeded') return 'true';
@@ -15,8 +16,12 @@ export function outcomeOf(state: SessionState): UnifyOutcome {
   return PENDING_STATES.has(state) ? 'pending' : 'false';
 }
 
-function evaluationOf(state: SessionState, reason: string | null): Evaluation | undefined {
-  if (state === 'succeeded') return { authentication: { result: 'pass' } };
+function evaluationOf(state: SessionState, reason: string | null, simSwapRisk: string | null): Evaluation | undefined {
+  if (state === 'succeeded') {
+    // The SIM swap signal (CH4): a recent swap is a risk reason; what it means is policy's business.
+    if (simSwapRisk) return { authentication: { result: 'pass' }, risk: { result: 'fail', failureReasons: { [SIM_SWAP_REASON_CODE]: simSwapRisk } } };
+    return { authentication: { result: 'pass' } };
+  }
   if (state === 'failed' || state === 'possession_required') {
     const code = reason ?? FailureReason.POSSESSION_INCOMPLETE;
     return { authentication: { result: 'fail', failureReasons: { [code]: FAILURE_REASON_TEXT[code] ?? 'Failed.' } } };
@@ -26,7 +31,7 @@ function evaluationOf(state: SessionState, reason: string | null): Evaluation | 
 
 /** Builds the reply body, leaving out every absent field. */
 export function unifyResult(
-  session: Pick<SessionsTable, 'phone_display' | 'prove_id' | 'client_human_id' | 'failure_reason'>,
+  session: Pick<SessionsTable, 'phone_display' | 'prove_id' | 'client_human_id' | 'failure_reason'> & Partial<Pick<SessionsTable, 'sim_swap_risk'>>,
   state: SessionState,
   extra: { clientRequestId?: string | undefined; deviceId?: string | null },
 ): UnifyResult {
@@ -38,7 +43,7 @@ export function unifyResult(
   }
   if (session.client_human_id) result.clientHumanId = session.client_human_id;
   if (extra.clientRequestId) result.clientRequestId = extra.clientRequestId;
-  const evaluation = evaluationOf(state, session.failure_reason);
+  const evaluation = evaluationOf(state, session.failure_reason, session.sim_swap_risk ?? null);
   if (evaluation) result.evaluation = evaluation;
   return result;
 }

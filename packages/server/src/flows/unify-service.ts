@@ -28,6 +28,7 @@ import { insertFirstSessionEvents } from '../store/session-events-repo.js';
 import { createdEntry } from './timeline.js';
 import { signAuthToken } from '../tokens/auth-token.js';
 import { outcomeOf, unifyResult } from './outcome.js';
+import { recordSimSwap, simSwapDue } from './sim-swap-signal.js';
 import { SANDBOX_USERS } from './sandbox-users.js';
 import { decide, effectiveState } from './session-state.js';
 import { domainError } from './domain-error.js';
@@ -148,6 +149,7 @@ export async function startUnify(deps: Deps, clientId: string, request: UnifyReq
     link_sent_at: null,
     link_resends: 0,
     proof_to: null,
+    sim_swap_risk: null,
     mobile_auth_token: null,
     mobile_auth_confirmed: 0,
     created_at: now,
@@ -216,7 +218,9 @@ export async function unifyStatus(deps: Deps, clientId: string, request: UnifySt
     if (!refreshed) throw unknownCorrelation();
     return unifyResult(refreshed, refreshed.state, { clientRequestId: request.clientRequestId, deviceId: deviceIdOf(refreshed) });
   }
-  return unifyResult(session, state, { clientRequestId: request.clientRequestId, deviceId: deviceIdOf(session) });
+  // The SIM swap signal, once, when configured (flows/sim-swap-signal.ts); a bare check otherwise.
+  const read = simSwapDue(deps, { state, sim_swap_risk: session.sim_swap_risk }) ? { ...session, sim_swap_risk: await recordSimSwap(deps, session.correlation_id) } : session;
+  return unifyResult(read, state, { clientRequestId: request.clientRequestId, deviceId: deviceIdOf(read) });
 }
 
 export async function unifyBind(deps: Deps, clientId: string, request: UnifyBindRequest): Promise<UnifyResult> {

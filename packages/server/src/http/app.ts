@@ -21,6 +21,7 @@ import { installRequestChecks } from './request-checks.js';
 import { installMetrics } from '../metrics/metrics-endpoint.js';
 import { ADMIN_API_PREFIX, adminApiRoutes } from './routes/admin-api.js';
 import { browserPageRoutes } from './routes/browser-pages.js';
+import { operatorCallbackRoute } from './routes/operator-callback.js';
 import { clientApiRoutes } from './routes/client-api.js';
 import { devOutboxRoute } from './routes/dev-outbox.js';
 import { smsCallbackRoutes } from './routes/sms-callbacks.js';
@@ -110,6 +111,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     installCors(browser);
     await browser.register(clientApiRoutes(deps));
     browserPageRoutes(browser, deps);
+    operatorCallbackRoute(browser, deps);
   });
   // The status socket in its own scope: the WebSocket plugin wraps the handlers of its scope,
   // and the server API's hot routes should not pay for that.

@@ -7,7 +7,7 @@
 import { CORS_ALLOWED_HEADERS } from '@handset/protocol';
 import type { FastifyInstance } from 'fastify';
 
-const BROWSER_PATHS = ['/v1/client/', '/v1/sandbox/carrier/'];
+const BROWSER_PATHS = ['/v1/client/', '/v1/sandbox/carrier/', '/v1/operator/callback'];
 
 export function installCors(app: FastifyInstance): void {
   app.addHook('onRequest', async (request, reply) => {

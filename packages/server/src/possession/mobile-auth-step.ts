@@ -10,16 +10,37 @@ import { randomToken } from '../ports/random.js';
 import { failure, next, sessionGone, stepNotAllowed } from './envelope.js';
 import { applyAndSettle } from '../flows/settle.js';
 import { deviceMatchFor } from './change-number.js';
+import { isOperatorVfp } from '../mobile-auth/choose-provider.js';
+import { findSessionBy } from '../store/sessions-repo.js';
+
+/**
+ * With operators configured, the authorization URL of the operator serving the session's number
+ * (state bound to the attempt's token), or null for the sandbox carrier. Runs before the step's
+ * transaction: discovery may reach the operator, never under the session's row lock. An operator
+ * that cannot be reached gets a callback URL that refuses, so the browser falls back to OTP.
+ */
+async function operatorRedirect(deps: Deps, authId: string, token: string): Promise<string | null> {
+  const operators = deps.operators?.mobileAuth;
+  if (!operators) return null;
+  const session = await findSessionBy(deps.db.kysely, 'auth_id', authId);
+  const client = session ? operators.clientFor(session.phone_e164) : undefined;
+  if (!session || !client) return null;
+  const started = await client.start({ sessionId: token, phoneNumber: session.phone_e164 });
+  if (started.ok) return started.url;
+  deps.log.warn({ operator: client.operator, reason: started.result.reason, detail: started.result.detail }, 'operator mobile auth could not start');
+  return `${deps.config.publicUrl}/v1/operator/callback?error=temporarily_unavailable`;
+}
 
 export async function startMobileAuth(deps: Deps, authId: string, _body: MobileAuthStartRequest): Promise<ClientEnvelope> {
+  const token = randomToken(deps.random, 24);
+  const operatorUrl = await operatorRedirect(deps, authId, token);
   return runSessionStep(
     deps,
     byAuthId(authId),
     async (ctx) => {
       if (!ctx.apply({ type: 'mobile_auth_started' }).ok) return stepNotAllowed(ctx.session, 'Mobile Auth');
-      const token = randomToken(deps.random, 24);
       ctx.stage({ mobile_auth_token: token });
-      return next(Step.MOBILE_INSTANT, { redirectUrl: deps.carrier.redirectUrl(token) });
+      return next(Step.MOBILE_INSTANT, { redirectUrl: operatorUrl ?? deps.carrier.redirectUrl(token) });
     },
     sessionGone,
   );
@@ -33,6 +54,12 @@ function carrierNumber(deps: Deps, ctx: StepContext): string | null {
 /** The number the carrier vouched for with this Mobile Auth attempt, or null. */
 function carrierVouched(deps: Deps, ctx: StepContext, vfp: string): string | null {
   const { mobile_auth_token: token, mobile_auth_confirmed: confirmed } = ctx.session;
+  const operators = deps.operators?.mobileAuth;
+  if (operators && token && isOperatorVfp(vfp)) {
+    // The operator vouched for this number at the callback (for a session without one: its line's).
+    const vouched = operators.vouched(token, vfp);
+    return vouched !== null && (ctx.session.phone_e164 ?? vouched) === vouched ? vouched : null;
+  }
   const phone = carrierNumber(deps, ctx);
   if (!token || !phone || !deps.carrier.recognises(phone)) return null;
   // The pixel implementation sends an empty vfp: the carrier endpoint has already confirmed the session.

@@ -271,6 +271,17 @@ const courier: Migration = {
   },
 };
 
+/**
+ * The SIM swap signal (issue 11 item 6, docs/channels.md "SIM swap signal"): what the check found
+ * for a succeeded session. Null: not checked; '': checked, no reason (no recent swap, or the
+ * operator could not answer); else the risk reason's description (code 9135).
+ */
+const simSwap: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('sessions').addColumn('sim_swap_risk', 'text').execute();
+  },
+};
+
 /** Every migration, in order of their keys. */
 export const migrations: Record<string, Migration> = {
   '2026_11_25_001_initial': initial,
@@ -280,6 +291,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_005_admin': admin,
   '2026_12_01_006_client_disable': clientDisable,
   '2026_12_01_007_courier': courier,
+  '2026_12_01_008_sim_swap': simSwap,
 };
 
 export const migrationProvider: MigrationProvider = {

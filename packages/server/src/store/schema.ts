@@ -49,6 +49,8 @@ export interface SessionsTable {
   device_id: string | null;
   device_match: DeviceMatch | null;
   failure_reason: string | null;
+  /** The SIM swap signal: null not checked, '' no reason, else the 9135 reason's description (migration 008). */
+  sim_swap_risk: string | null;
   otp_hash: string | null;
   otp_sent_at: number | null;
   otp_attempts: number;
