@@ -77,10 +77,16 @@ export const FailureReason = {
   POSSESSION_INCOMPLETE: '9100',
   /** Phone number doesn't match Prove Key. Rebind required. */
   PHONE_KEY_MISMATCH: '9101',
+  /**
+   * Handset's own (9800-9899, docs/decisions.md): the text that carried the proof could not be
+   * delivered (the provider refused it for good, or every attempt failed).
+   */
+  MESSAGE_UNDELIVERABLE: '9801',
 } as const;
 
 /** The texts that go with {@link FailureReason} codes. */
 export const FAILURE_REASON_TEXT: Readonly<Record<string, string>> = {
   '9100': 'Phone possession incomplete.',
   '9101': "Phone number doesn't match Prove Key. Rebind required.",
+  '9801': 'The text could not be delivered to the phone number.',
 };

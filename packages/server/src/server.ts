@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { insecureDefaults, type Config } from './config.js';
+import { messageFailed } from './flows/message-failed.js';
 import { createDeps, type Deps, type DepsOverrides } from './deps.js';
 import { buildApp } from './http/app.js';
 import { purgeExpired } from './store/maintenance.js';
@@ -48,6 +49,7 @@ export async function startServer(config: Readonly<Config>, overrides: DepsOverr
     }
   };
   await purge();
+  deps.courier?.onGiveUp((message) => messageFailed(deps, message));
   deps.courier?.start();
   const timer = setInterval(() => void purge(), PURGE_INTERVAL_MS);
   timer.unref();

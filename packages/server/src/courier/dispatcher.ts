@@ -58,6 +58,13 @@ export const DEFAULT_COURIER_SETTINGS: CourierSettings = {
   backoff: DEFAULT_BACKOFF,
 };
 
+/** A text the courier gave up on, as its session hears of it. */
+export interface GivenUp {
+  correlationId: string;
+  /** E.164 destination. */
+  to: string;
+}
+
 export interface DispatcherDeps {
   db: Db;
   provider: SmsProvider;
@@ -82,10 +89,19 @@ export class Dispatcher {
   #again = false;
   #stopped = false;
   #cancelPoll: (() => void) | null = null;
+  #onGiveUp: ((message: GivenUp) => Promise<void>) | null = null;
 
   constructor(deps: DispatcherDeps) {
     this.#deps = deps;
     this.settings = { ...DEFAULT_COURIER_SETTINGS, ...deps.settings };
+  }
+
+  /**
+   * Who hears of a text given up for good (after its outcome is committed): the session it carried
+   * a proof for must end (flows/message-failed.ts). A failure of the listener is logged, never thrown.
+   */
+  onGiveUp(listener: (message: GivenUp) => Promise<void>): void {
+    this.#onGiveUp = listener;
   }
 
   /** Starts polling (and runs a first round: messages left by a previous process). */
@@ -181,6 +197,13 @@ export class Dispatcher {
       return;
     }
     this.#count(message, outcome);
+    if (outcome.kind === 'final' && message.correlation_id !== null && this.#onGiveUp) {
+      try {
+        await this.#onGiveUp({ correlationId: message.correlation_id, to: message.to_e164 });
+      } catch (error) {
+        log.warn({ err: error, messageId: message.id }, 'courier could not tell the session its text failed');
+      }
+    }
     const to = maskPhone(message.to_e164);
     if (outcome.kind === 'accepted') log.info({ messageId: message.id, to, provider: outcome.provider, attempts: message.attempts }, 'sms sent');
     else log.warn({ messageId: message.id, to, reason: outcome.reason, attempts: message.attempts, outcome: outcome.kind }, 'sms not sent');

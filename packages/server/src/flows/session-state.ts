@@ -43,6 +43,8 @@ export type SessionEvent =
   | { type: 'link_opened' }
   /** The browser reported a failure it cannot recover from. */
   | { type: 'client_failed' }
+  /** The courier gave up on a text (a permanent refusal, or every attempt failed). */
+  | { type: 'message_failed'; to: string }
   /** `/v3/unify-bind` for `phone` after the integrator's own possession check. */
   | { type: 'bound'; phone: string }
   | { type: 'expired' };
@@ -178,6 +180,13 @@ export function decide(session: SessionFacts, event: SessionEvent): Decision {
       return go('succeeded');
     case 'client_failed':
       return type === 'mobile' && ['created', 'awaiting_possession', 'mobile_auth', 'otp_sent'].includes(state) ? fail() : refuse();
+    case 'message_failed': {
+      // Only the text that carries the live proof ends the session: one to an earlier number, or
+      // one the session no longer waits for, changes nothing.
+      const waiting = (type === 'mobile' && state === 'otp_sent') || (type === 'desktop' && state === 'link_sent');
+      if (!waiting || event.to !== session.proof_to || !proofIsForCurrentNumber(session)) return refuse();
+      return fail(FailureReason.MESSAGE_UNDELIVERABLE, { otp_hash: null, link_hash: null, proof_to: null });
+    }
     case 'bound':
       if (state !== 'possession_required') return refuse();
       if (session.phone_e164 === null) return go('succeeded', { phone_e164: event.phone, failure_reason: null }, true);

@@ -21,6 +21,7 @@ function routeOf(event: SessionEvent, session: Pick<SessionsTable, 'phone_e164'>
   switch (event.type) {
     case 'otp_sent':
     case 'link_sent':
+    case 'message_failed':
       return { channel: 'sms', destination: maskPhone(event.to) };
     case 'mobile_auth_started':
       return { channel: 'carrier', destination: session.phone_e164 ? maskPhone(session.phone_e164) : null };

@@ -29,7 +29,7 @@ function diagramEdges(): Set<string> {
 
 const EVENT_TYPES: SessionEventType[] = [
   'short_term_user', 'device_checked', 'mobile_auth_started', 'mobile_auth_failed', 'mobile_auth_passed', 'otp_sent',
-  'otp_checked', 'link_sent', 'link_opened', 'client_failed', 'bound', 'expired',
+  'otp_checked', 'link_sent', 'link_opened', 'client_failed', 'bound', 'expired', 'message_failed',
 ];
 const MATCHES: DeviceMatch[] = ['new', 'match', 'mismatch', 'none'];
 
@@ -44,6 +44,8 @@ function eventVariants(): SessionEvent[] {
     { type: 'expired' },
     { type: 'bound', phone: A },
     { type: 'bound', phone: B },
+    { type: 'message_failed', to: A },
+    { type: 'message_failed', to: B },
   ];
   for (const match of MATCHES) {
     events.push({ type: 'device_checked', match }, { type: 'device_checked', match, keyNumber: A }, { type: 'device_checked', match, keyNumber: B });

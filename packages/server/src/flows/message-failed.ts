@@ -1,0 +1,23 @@
+/**
+ * @module message-failed
+ * A text the courier gave up on reaches its session: when it carried the session's live proof
+ * (the code or link for the current number), the session ends `failed` with reason 9801 and a
+ * waiting desktop or a polling integrator hears it at once (`unify-status` says `false`). A text
+ * to an earlier number, or one the session no longer waits for, changes nothing (the state machine
+ * refuses the event; the timeline shows it). Runs as a session step: its own transaction, after
+ * the message's outcome is committed (a crash in between leaves the session to expire as before).
+ */
+import type { Deps } from '../deps.js';
+import type { GivenUp } from '../courier/dispatcher.js';
+import { runSessionStep } from './session-tx.js';
+
+export async function messageFailed(deps: Deps, message: GivenUp): Promise<void> {
+  await runSessionStep(
+    deps,
+    { column: 'correlation_id', value: message.correlationId },
+    async (ctx) => {
+      ctx.apply({ type: 'message_failed', to: message.to });
+    },
+    () => undefined,
+  );
+}
