@@ -63,14 +63,15 @@ window.setupApp = function setupApp({ AuthenticatorBuilder, OtpFinishResult }) {
     return askPhone(phoneNumberNeeded, phoneValidationError);
   };
 
-  // Prove's integration snippet, unchanged.
+  // Prove's integration snippet, unchanged but for the Mobile Auth implementation a test may pick
+  // (window.mobileAuthImplementation, default "fetch" as in the snippet).
   async function integratorFlow(authToken) {
     const authCheck = new AuthenticatorBuilder().build();
     const isMobile = authCheck.isMobileWeb();
     let builder = new AuthenticatorBuilder();
     if (isMobile) {
       builder = builder.withAuthFinishStep((input) => verify(input.authId))
-        .withMobileAuthImplementation("fetch")
+        .withMobileAuthImplementation(window.mobileAuthImplementation ?? "fetch")
         .withOtpFallback(otpStart, otpFinish);
     } else {
       builder = builder.withAuthFinishStep((input) => verify(input.authId))

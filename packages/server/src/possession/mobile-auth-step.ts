@@ -39,7 +39,7 @@ export async function startMobileAuth(deps: Deps, authId: string, _body: MobileA
     byAuthId(authId),
     async (ctx) => {
       if (!ctx.apply({ type: 'mobile_auth_started' }).ok) return stepNotAllowed(ctx.session, 'Mobile Auth');
-      ctx.stage({ mobile_auth_token: token });
+      ctx.stage({ mobile_auth_token: token, mobile_auth_vouched: null });
       return next(Step.MOBILE_INSTANT, { redirectUrl: operatorUrl ?? deps.carrier.redirectUrl(token) });
     },
     sessionGone,
@@ -59,6 +59,11 @@ function carrierVouched(deps: Deps, ctx: StepContext, vfp: string): string | nul
     // The operator vouched for this number at the callback (for a session without one: its line's).
     const vouched = operators.vouched(token, vfp);
     return vouched !== null && (ctx.session.phone_e164 ?? vouched) === vouched ? vouched : null;
+  }
+  const recorded = ctx.session.mobile_auth_vouched;
+  if (operators && token && vfp === '' && confirmed === 1 && recorded !== null) {
+    // Pixel implementation: the operator callback recorded the confirmation and the number.
+    return (ctx.session.phone_e164 ?? recorded) === recorded ? recorded : null;
   }
   const phone = carrierNumber(deps, ctx);
   if (!token || !phone || !deps.carrier.recognises(phone)) return null;

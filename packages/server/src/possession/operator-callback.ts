@@ -11,10 +11,15 @@ import type { Deps } from '../deps.js';
 import { runSessionStep } from '../flows/session-tx.js';
 import { findSessionBy } from '../store/sessions-repo.js';
 
-/** The callback's answer to the browser. */
-export type OperatorAnswer = { kind: 'vfp'; vfp: string } | { kind: 'refused'; why: string };
+/** The callback's answer to the browser: a vfp (fetch implementation), a pixel (pixel implementation) or a refusal. */
+export type OperatorAnswer = { kind: 'vfp'; vfp: string } | { kind: 'pixel' } | { kind: 'refused'; why: string };
 
-export async function answerOperatorCallback(deps: Deps, query: URLSearchParams): Promise<OperatorAnswer> {
+/**
+ * `pixel`: the browser loads the chain as an image (the SDK's pixel implementation, told by
+ * `Sec-Fetch-Dest: image`): the confirmation is recorded on the session, since an image cannot
+ * carry a vfp back, and instant/finish comes with an empty vfp.
+ */
+export async function answerOperatorCallback(deps: Deps, query: URLSearchParams, pixel = false): Promise<OperatorAnswer> {
   const operators = deps.operators?.mobileAuth;
   if (!operators) return { kind: 'refused', why: 'no operator is configured' };
   const attempt = operators.attemptOf(query.get('state'));
@@ -38,7 +43,9 @@ export async function answerOperatorCallback(deps: Deps, query: URLSearchParams)
       if (ctx.session.phone_e164 !== phone || !ctx.permits({ type: 'mobile_auth_passed', phone: vouched, match: null })) {
         return { kind: 'refused', why: 'this session cannot pass Mobile Auth now' };
       }
-      return { kind: 'vfp', vfp: operators.vfpFor(token, vouched) };
+      if (!pixel) return { kind: 'vfp', vfp: operators.vfpFor(token, vouched) };
+      ctx.stage({ mobile_auth_confirmed: 1, mobile_auth_vouched: vouched });
+      return { kind: 'pixel' };
     },
     () => ({ kind: 'refused', why: 'this Mobile Auth attempt is over' }),
   );

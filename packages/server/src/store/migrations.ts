@@ -282,6 +282,17 @@ const simSwap: Migration = {
   },
 };
 
+/**
+ * Operator Mobile Auth with the SDK's pixel implementation (docs/channels.md "The browser leg"):
+ * the number the operator vouched for at the callback, read by instant/finish together with
+ * `mobile_auth_confirmed` (a session without a number learns it from there).
+ */
+const mobileAuthVouched: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('sessions').addColumn('mobile_auth_vouched', 'text').execute();
+  },
+};
+
 /** Every migration, in order of their keys. */
 export const migrations: Record<string, Migration> = {
   '2026_11_25_001_initial': initial,
@@ -292,6 +303,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_006_client_disable': clientDisable,
   '2026_12_01_007_courier': courier,
   '2026_12_01_008_sim_swap': simSwap,
+  '2026_12_01_009_mobile_auth_vouched': mobileAuthVouched,
 };
 
 export const migrationProvider: MigrationProvider = {

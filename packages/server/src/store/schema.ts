@@ -62,6 +62,8 @@ export interface SessionsTable {
   proof_to: string | null;
   mobile_auth_token: string | null;
   mobile_auth_confirmed: number;
+  /** The number an operator vouched for at the callback (pixel implementation); read only with `mobile_auth_confirmed` = 1 (migration 009). */
+  mobile_auth_vouched: string | null;
   created_at: number;
   expires_at: number;
   ended_at: number | null;

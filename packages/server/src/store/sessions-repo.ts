@@ -17,7 +17,7 @@ const SESSION_COLUMNS = [
   'rebind', 'client_request_id', 'client_customer_id', 'client_human_id', 'email_address',
   'ip_address', 'device_id', 'device_match', 'failure_reason', 'otp_hash', 'otp_sent_at',
   'otp_attempts', 'otp_resends', 'link_hash', 'link_sent_at', 'link_resends', 'proof_to', 'mobile_auth_token',
-  'mobile_auth_confirmed', 'created_at', 'expires_at', 'ended_at', 'purge_at', 'sim_swap_risk',
+  'mobile_auth_confirmed', 'created_at', 'expires_at', 'ended_at', 'purge_at', 'sim_swap_risk', 'mobile_auth_vouched',
 ] as const satisfies ReadonlyArray<keyof SessionRow>;
 
 // Compile-time check that SESSION_COLUMNS names every column.

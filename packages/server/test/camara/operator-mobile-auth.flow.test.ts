@@ -208,6 +208,56 @@ describe('operator Mobile Auth over CAMARA', () => {
   });
 });
 
+describe('operator Mobile Auth, pixel implementation (the browser loads the chain as an image)', () => {
+  let s: Setup;
+  before(async () => {
+    s = await setUp();
+  });
+  after(() => tearDown(s));
+
+  /** The image load: no r=f, Sec-Fetch-Dest: image (what a browser sends for an <img>). */
+  async function pixelLeg(redirectUrl: string, line?: string): Promise<{ status: number; type: string | null }> {
+    const url = new URL(redirectUrl);
+    url.searchParams.set('sdkVersion', '3.2.5');
+    const res = await fetch(url, { headers: { 'sec-fetch-dest': 'image', ...(line === undefined ? {} : { 'x-operator-sim-line': line }) } });
+    await res.arrayBuffer();
+    return { status: res.status, type: res.headers.get('content-type') };
+  }
+
+  it('a verified line: the callback answers a GIF, instant/finish with an empty vfp is done', async () => {
+    const { correlationId, client, redirectUrl } = await atMobileAuth(s, LINE);
+    assert.deepEqual(await pixelLeg(redirectUrl), { status: 200, type: 'image/gif' });
+    assert.deepEqual((await client.call('/v1/client/mobile/instant/finish', { vfp: '' })).body, { next: 'done' });
+    assert.equal((await s.backend.status(correlationId)).success, 'true');
+  });
+
+  it('a session with no number learns it', async () => {
+    const { correlationId, client, redirectUrl } = await atMobileAuth(s);
+    assert.equal((await pixelLeg(redirectUrl)).status, 200);
+    assert.deepEqual((await client.call('/v1/client/mobile/instant/finish', { vfp: '' })).body, { next: 'done' });
+    assert.equal((await s.backend.status(correlationId)).phoneNumber, LINE);
+  });
+
+  it('an unrecognised line: 404, and an empty vfp does not pass (external failure, mobile/otp); the OTP finishes', async () => {
+    const { client, redirectUrl } = await atMobileAuth(s, OTHER);
+    assert.equal((await pixelLeg(redirectUrl, 'none')).status, 404);
+    const finish = await client.call<{ next: string; error?: { code: number } }>('/v1/client/mobile/instant/finish', { vfp: '' });
+    assert.equal(finish.body.next, 'mobile/otp');
+    assert.equal(finish.body.error?.code, ClientErrorCode.AUTHENTICATION_EXTERNAL_FAILURE);
+    await finishByOtp(s, client, OTHER);
+  });
+
+  it('a confirmation is for its attempt: a new instant/start forgets it', async () => {
+    const { client, redirectUrl } = await atMobileAuth(s, LINE);
+    assert.equal((await pixelLeg(redirectUrl)).status, 200);
+    await fallBack(client);
+    const again = await client.call<{ next: string }>('/v1/client/mobile/instant/start', { cellularIp: null, implementation: 'pixel' });
+    assert.equal(again.body.next, 'mobile/instant', 'a new attempt after the fallback');
+    const finish = await client.call<{ next: string }>('/v1/client/mobile/instant/finish', { vfp: '' });
+    assert.equal(finish.body.next, 'mobile/otp', 'the earlier attempt\'s confirmation does not count');
+  });
+});
+
 describe('operator Mobile Auth: outages fall back to OTP', () => {
   let s: Setup;
   before(async () => {

@@ -1,8 +1,8 @@
 /**
  * @module camara
  * Operator network APIs over CAMARA: configuration, the session-bound state, Number
- * Verification (operator Mobile Auth) and the SIM swap signal. Not wired into the Mobile Auth
- * step yet (docs/channels.md, "Operator Mobile Auth (CAMARA)").
+ * Verification (operator Mobile Auth) and the SIM swap signal. Wired by mobile-auth/choose-provider.ts
+ * (docs/channels.md, "Operator Mobile Auth (CAMARA)").
  */
 export { parseOperatorSettings, operatorFor, secretVariable, DEFAULT_SCOPES, type OperatorConfig, type OperatorSettings, type TokenAuthMethod } from './operator-config.js';
 export { createState, checkState, type StateCheck, type StateClaims, type StateRefusal } from './state.js';
