@@ -10,6 +10,7 @@ import { ProviderError } from '../../src/sms/providers/provider.js';
 import { parseTwilioStatusCallback, verifyTwilioCallback } from '../../src/sms/providers/twilio-callback.js';
 import { TwilioSmsProvider, twilioStatus } from '../../src/sms/providers/twilio.js';
 import { CallbackReceiver, LogRecorder } from '../support/fakes/callback-receiver.js';
+import { assertCleanRun as checkCleanRun, runFakePerFile } from '../support/fakes/contract-run.js';
 import { TwilioFake, type TwilioOutcome } from '../support/fakes/twilio-fake.js';
 
 const TO = '+447700900123';
@@ -31,22 +32,9 @@ describe('Twilio provider (contract, against the local fake)', () => {
       ...overrides,
     });
 
-  before(() => fake.start());
-  after(() => fake.stop());
-  beforeEach(() => {
-    log = new LogRecorder();
-    fake.requests.length = 0;
-    fake.violations.length = 0;
-  });
+  runFakePerFile(fake, (recorder) => (log = recorder));
 
-  /** Every request this test made was a correct Twilio request; no secret or full number leaked. */
-  function assertCleanRun(errors: unknown[] = []): void {
-    assert.deepEqual(fake.violations, []);
-    for (const text of [log.text, ...errors.map((e) => String((e as Error).message) + String((e as Error).stack))]) {
-      assert.ok(!text.includes(fake.authToken), 'auth token leaked');
-      assert.ok(!text.includes(TO) && !text.includes(TO.slice(1)), 'full number leaked');
-    }
-  }
+  const assertCleanRun = (errors: unknown[] = []): void => checkCleanRun(fake, log, { 'auth token': fake.authToken, 'full number': TO, 'full number without +': TO.slice(1) }, errors);
 
   it('sends To, Body, From and StatusCallback as a form with Basic auth, and reads the 201', async () => {
     const result = await provider().send({ to: TO, body: 'Your code is 123456', reference: 'msg-1' });

@@ -18,6 +18,7 @@ import {
 } from '../../src/sms/providers/vonage-receipt.js';
 import { isGsm7, VonageSmsProvider } from '../../src/sms/providers/vonage.js';
 import { CallbackReceiver, LogRecorder } from '../support/fakes/callback-receiver.js';
+import { assertCleanRun as checkCleanRun, runFakePerFile } from '../support/fakes/contract-run.js';
 import { VonageFake, type VonageOutcome } from '../support/fakes/vonage-fake.js';
 
 const TO = '+447700900123';
@@ -29,21 +30,9 @@ describe('Vonage provider (contract, against the local fake)', () => {
   const provider = (overrides: Partial<ConstructorParameters<typeof VonageSmsProvider>[0]> = {}): VonageSmsProvider =>
     new VonageSmsProvider({ apiKey: fake.apiKey, apiSecret: fake.apiSecret, from: 'Handset', baseUrl: fake.url, callbackUrl: CALLBACK, timeoutMs: 2000, log, ...overrides });
 
-  before(() => fake.start());
-  after(() => fake.stop());
-  beforeEach(() => {
-    log = new LogRecorder();
-    fake.requests.length = 0;
-    fake.violations.length = 0;
-  });
+  runFakePerFile(fake, (recorder) => (log = recorder));
 
-  function assertCleanRun(errors: unknown[] = []): void {
-    assert.deepEqual(fake.violations, []);
-    for (const text of [log.text, ...errors.map((e) => String((e as Error).message) + String((e as Error).stack))]) {
-      assert.ok(!text.includes(fake.apiSecret), 'API secret leaked');
-      assert.ok(!text.includes(TO.slice(1)), 'full number leaked');
-    }
-  }
+  const assertCleanRun = (errors: unknown[] = []): void => checkCleanRun(fake, log, { 'API secret': fake.apiSecret, 'full number': TO.slice(1) }, errors);
 
   it('sends api_key, api_secret, from, to without +, text, callback and client-ref as a form, and reads message-id', async () => {
     const result = await provider().send({ to: TO, body: 'Your code is 123456', reference: 'msg-1' });

@@ -5,11 +5,12 @@
  * the gateway's signed status callback verified (good, bad, old, unsigned, malformed).
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { maskPhone } from '../../src/lib/phone.js';
 import { ProviderError } from '../../src/sms/providers/provider.js';
 import { verifyWebhookSmsCallback, WebhookCallbackError, WebhookSmsProvider, type WebhookSmsCallback } from '../../src/sms/providers/webhook.js';
 import { CallbackReceiver, LogRecorder } from '../support/fakes/callback-receiver.js';
+import { assertCleanRun as checkCleanRun, runFakePerFile } from '../support/fakes/contract-run.js';
 import { standardWebhookSignature, WebhookGatewayFake, type GatewayOutcome } from '../support/fakes/webhook-gateway-fake.js';
 
 const TO = '+447700900123';
@@ -21,22 +22,9 @@ describe('webhook provider (contract, against the local gateway fake)', () => {
   const provider = (overrides: Partial<ConstructorParameters<typeof WebhookSmsProvider>[0]> = {}): WebhookSmsProvider =>
     new WebhookSmsProvider({ url: fake.endpoint, secret: fake.secret, callbackUrl: CALLBACK, timeoutMs: 2000, log, ...overrides });
 
-  before(() => fake.start());
-  after(() => fake.stop());
-  beforeEach(() => {
-    log = new LogRecorder();
-    fake.requests.length = 0;
-    fake.violations.length = 0;
-  });
+  runFakePerFile(fake, (recorder) => (log = recorder));
 
-  function assertCleanRun(errors: unknown[] = []): void {
-    assert.deepEqual(fake.violations, []);
-    const key = fake.secret.replace(/^whsec_/, '');
-    for (const text of [log.text, ...errors.map((e) => String((e as Error).message) + String((e as Error).stack))]) {
-      assert.ok(!text.includes(key), 'secret leaked');
-      assert.ok(!text.includes(TO.slice(1)), 'full number leaked');
-    }
-  }
+  const assertCleanRun = (errors: unknown[] = []): void => checkCleanRun(fake, log, { secret: fake.secret.replace(/^whsec_/, ''), 'full number': TO.slice(1) }, errors);
 
   it('POSTs a signed sms.send event and reads the gateway id', async () => {
     const result = await provider().send({ to: TO, body: 'Your code is 123456', reference: 'msg-42' });
