@@ -176,3 +176,30 @@ async function postRaw(url: string, contentType: string, body: string): Promise<
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body });
   return { status: response.status, body: (await response.json()) as { code?: unknown; message?: unknown } };
 }
+
+describe('Vonage without a signature secret: no receipts are asked for or taken', () => {
+  const fake = new VonageFake();
+  let server: TestServer;
+  before(async () => {
+    await fake.start();
+    server = await startTestServer({ overrides: { env: courierEnv([fake]) } });
+  });
+  after(async () => {
+    await server.close();
+    await fake.stop();
+  });
+
+  it('the text carries no callback URL, and the receipt route does not exist (an unsigned receipt could be forged)', async () => {
+    const started = await Backend.of(server).unify({ possessionType: 'desktop', phoneNumber: '+12025550189', finalTargetUrl: TARGET });
+    await new ProtocolClient(started.authToken!).instantLinkStart();
+    const request = await eventually('the text at the fake', () => fake.requests.find((r) => VonageFake.fields(r).get('to') === '12025550189'));
+    assert.equal(VonageFake.fields(request).get('callback'), undefined);
+    const receipt = await postRaw(`${server.url}${SMS_CALLBACK_PATHS.vonage}`, 'application/x-www-form-urlencoded', 'status=failed&messageId=x&msisdn=12025550189');
+    assert.equal(receipt.status, 404);
+    assert.equal(receipt.body.code, 8011);
+    const row = await eventually('the text recorded as sent', async () =>
+      (await messageRows(server.server.deps.db.kysely)).find((r) => r.correlation_id === started.correlationId && r.status === 'sent'),
+    );
+    assert.equal(row.provider, 'vonage');
+  });
+});

@@ -66,13 +66,12 @@ export function smsCallbackRoutes(app: FastifyInstance, deps: Deps): void {
     });
   }
 
-  if (deps.smsCallbackProviders?.includes('vonage')) {
-    const signing = callbacks.vonageSignature;
+  // Only signed receipts are taken: without HANDSET_VONAGE_SIGNATURE_SECRET none are asked for (config.ts).
+  const signing = callbacks.vonageSignature;
+  if (deps.smsCallbackProviders?.includes('vonage') && signing) {
     const receipt = async (params: CallbackParams): Promise<void> => {
-      if (signing) {
-        const check = verifyVonageReceipt(params, signing.secret, signing.method, Math.floor(deps.clock.now() / 1000));
-        if (check !== 'ok') throw apiError('UNAUTHORIZED', `the delivery receipt is ${check === 'stale' ? 'too old' : check === 'unsigned' ? 'not signed' : 'badly signed'}`);
-      }
+      const check = verifyVonageReceipt(params, signing.secret, signing.method, Math.floor(deps.clock.now() / 1000));
+      if (check !== 'ok') throw apiError('UNAUTHORIZED', `the delivery receipt is ${check === 'stale' ? 'too old' : check === 'unsigned' ? 'not signed' : 'badly signed'}`);
       await apply('vonage', parseVonageReceipt(params));
     };
     app.get(SMS_CALLBACK_PATHS.vonage, async (request, reply) => {

@@ -207,10 +207,12 @@ export function smsProvidersFromEnv(
         return provider;
       }
       case 'vonage': {
-        const provider = vonage(env, timeoutMs, log, callbackUrls.vonage);
+        // Receipts are asked for only when they can be verified: an unsigned receipt could be forged
+        // by anyone who learns a message id. Without the secret, Vonage messages stay `sent`.
         const signature = vonageSignature(env);
         if (signature) callbacks.vonageSignature = signature;
-        return provider;
+        else log?.warn({}, 'Vonage delivery receipts are off: set HANDSET_VONAGE_SIGNATURE_SECRET to receive signed receipts');
+        return vonage(env, timeoutMs, log, signature ? callbackUrls.vonage : undefined);
       }
       case 'webhook': {
         const target = url(env, 'HANDSET_WEBHOOK_SMS_URL');
