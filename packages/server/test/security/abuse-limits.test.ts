@@ -14,8 +14,12 @@ import { ApiError } from '@handset/protocol';
 import { loadConfig, type AbuseLimits } from '../../src/config.js';
 import { rotateClientSecret } from '../../src/flows/clients.js';
 import { ManualClock } from '../../src/ports/clock.js';
+import { SMS_CALLBACK_PATHS } from '../../src/http/routes/sms-callbacks.js';
+import { twilioSignature } from '../../src/sms/providers/twilio-callback.js';
 import { startTestServer, type TestServer } from '../../src/testing.js';
 import { assertErrorBody } from '../support/assertions.js';
+import { courierEnv } from '../support/courier.js';
+import { TwilioFake } from '../support/fakes/twilio-fake.js';
 import { postJson, ProtocolClient, type Reply } from '../support/protocol-client.js';
 import { Backend } from '../support/server-api.js';
 
@@ -195,6 +199,41 @@ describe('Instant Link and carrier pages', () => {
     for (let i = 1; i <= 4; i++) assert.equal((await il(`2001:db8:1:2::${i}`)).status, 404);
     assertLimited(await il('2001:db8:1:2:abcd:ef01:2345:6789'), 60);
     assert.equal((await il('2001:db8:1:3::1')).status, 404, 'the next /64 has its own budget');
+  });
+});
+
+describe('provider and operator callbacks (no client secret)', () => {
+  const twilio = new TwilioFake();
+  let server: TestServer;
+  before(async () => {
+    await twilio.start();
+    server = await serverWith({ publicPerIpPerMinute: 3 }, { overrides: { env: courierEnv([twilio]) } });
+  });
+  after(async () => {
+    await server?.close();
+    await twilio.stop();
+  });
+
+  /** A Twilio status callback for an unknown message, from `address`, signed well or not at all. */
+  const statusCallback = (address: string, signed: boolean) => {
+    const url = server.url + SMS_CALLBACK_PATHS.twilio;
+    const form = { MessageSid: `SM${randomUUID().replaceAll('-', '')}`, MessageStatus: 'delivered', AccountSid: twilio.accountSid };
+    const signature: Record<string, string> = signed ? { 'x-twilio-signature': twilioSignature(url, form, twilio.authToken) } : {};
+    return send(url, { form, headers: { ...from(address), ...signature } });
+  };
+
+  it('refused SMS status callbacks spend from the address budget; a provider\'s signed ones are not refused for it', async () => {
+    for (let i = 0; i < 3; i++) assert.equal((await statusCallback('192.0.2.30', false)).status, 401);
+    assertLimited(await statusCallback('192.0.2.30', false), 60);
+    assert.equal((await statusCallback('192.0.2.30', true)).status, 204, 'a verified callback is the provider\'s, bounded by the texts sent');
+    assert.equal((await statusCallback('192.0.2.31', false)).status, 401, 'another address is not affected');
+  });
+
+  it('the operator callback is limited per address', async () => {
+    const callback = (address: string) => send(`${server.url}/v1/operator/callback?code=x&state=y`, { headers: from(address) });
+    for (let i = 0; i < 3; i++) assert.equal((await callback('192.0.2.40')).status, 404);
+    assertLimited(await callback('192.0.2.40'), 60);
+    assert.equal((await callback('192.0.2.41')).status, 404, 'another address is not affected');
   });
 });
 

@@ -5,16 +5,19 @@
  * Vonage delivery receipts (GET or POST; `sig` checked when a signature secret is set) and the
  * webhook gateway (Standard Webhooks). A verified callback moves its message forward (never back)
  * and answers 204, also when the message is unknown (the provider must not retry forever); a bad
- * signature answers 401 and an unreadable callback 400, both `{code, message}`.
+ * signature answers 401 and an unreadable callback 400, both `{code, message}`. A refused signature
+ * spends from the caller's address budget (429 once spent), like a refused authToken: a provider's
+ * verified callbacks are bounded by the texts sent, and are not refused for another's guessing.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { applyStatusUpdate } from '../../courier/status-updates.js';
 import type { Deps } from '../../deps.js';
 import { parseTwilioStatusCallback, verifyTwilioCallback, type CallbackParams } from '../../sms/providers/twilio-callback.js';
 import { parseVonageReceipt, verifyVonageReceipt } from '../../sms/providers/vonage-receipt.js';
 import { verifyWebhookSmsCallback, WebhookCallbackError } from '../../sms/providers/webhook.js';
 import type { SmsStatusUpdate } from '../../sms/providers/provider.js';
-import { apiError } from '../api-error.js';
+import { apiError, HttpError } from '../api-error.js';
+import { limitByAddress } from '../caller-limits.js';
 
 /** WebhookCallbackError's message for a verified body that is not an `sms.status` event (webhook.ts). */
 const NOT_A_STATUS_EVENT = 'not an sms.status event';
@@ -43,9 +46,22 @@ function queryParams(request: FastifyRequest): URLSearchParams {
   return new URLSearchParams(index === -1 ? '' : request.url.slice(index + 1));
 }
 
+type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;
+
 export function smsCallbackRoutes(app: FastifyInstance, deps: Deps): void {
   const callbacks = deps.smsCallbacks;
   if (!callbacks) return;
+  // Unauthenticated guessing is bounded per address: a 401 spends from it before it is answered.
+  const refusedPays =
+    (handler: Handler): Handler =>
+    async (request, reply) => {
+      try {
+        return await handler(request, reply);
+      } catch (error) {
+        if (error instanceof HttpError && error.status === 401) await limitByAddress(deps, request);
+        throw error;
+      }
+    };
   const urls = smsCallbackUrls(deps.config.publicUrl);
   const apply = async (provider: string, update: SmsStatusUpdate | null): Promise<void> => {
     if (!update) throw apiError('MALFORMED_REQUEST', 'not a status callback Handset can read');
@@ -55,7 +71,7 @@ export function smsCallbackRoutes(app: FastifyInstance, deps: Deps): void {
 
   if (callbacks.twilioAuthToken !== undefined) {
     const token = callbacks.twilioAuthToken;
-    app.post(SMS_CALLBACK_PATHS.twilio, async (request, reply) => {
+    app.post(SMS_CALLBACK_PATHS.twilio, refusedPays(async (request, reply) => {
       const params = bodyParams(request.body);
       const signature = request.headers['x-twilio-signature'];
       if (!verifyTwilioCallback(urls.twilio, params, typeof signature === 'string' ? signature : undefined, token)) {
@@ -63,7 +79,7 @@ export function smsCallbackRoutes(app: FastifyInstance, deps: Deps): void {
       }
       await apply('twilio', parseTwilioStatusCallback(params));
       return reply.status(204).send();
-    });
+    }));
   }
 
   // Only signed receipts are taken: without HANDSET_VONAGE_SIGNATURE_SECRET none are asked for (config.ts).
@@ -74,19 +90,19 @@ export function smsCallbackRoutes(app: FastifyInstance, deps: Deps): void {
       if (check !== 'ok') throw apiError('UNAUTHORIZED', `the delivery receipt is ${check === 'stale' ? 'too old' : check === 'unsigned' ? 'not signed' : 'badly signed'}`);
       await apply('vonage', parseVonageReceipt(params));
     };
-    app.get(SMS_CALLBACK_PATHS.vonage, async (request, reply) => {
+    app.get(SMS_CALLBACK_PATHS.vonage, refusedPays(async (request, reply) => {
       await receipt(queryParams(request));
       return reply.status(204).send();
-    });
-    app.post(SMS_CALLBACK_PATHS.vonage, async (request, reply) => {
+    }));
+    app.post(SMS_CALLBACK_PATHS.vonage, refusedPays(async (request, reply) => {
       await receipt(bodyParams(request.body));
       return reply.status(204).send();
-    });
+    }));
   }
 
   if (callbacks.webhookSecret !== undefined) {
     const secret = callbacks.webhookSecret;
-    app.post(SMS_CALLBACK_PATHS.webhook, async (request, reply) => {
+    app.post(SMS_CALLBACK_PATHS.webhook, refusedPays(async (request, reply) => {
       let update: SmsStatusUpdate;
       try {
         update = verifyWebhookSmsCallback(request.rawBody ?? '', request.headers, secret).update;
@@ -98,6 +114,6 @@ export function smsCallbackRoutes(app: FastifyInstance, deps: Deps): void {
       }
       await apply('webhook', update);
       return reply.status(204).send();
-    });
+    }));
   }
 }
