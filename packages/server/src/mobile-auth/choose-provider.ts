@@ -30,14 +30,28 @@ export class OperatorMobileAuth {
   }
 
   /**
-   * The client and Mobile Auth token a callback's `state` names, once its MAC and expiry check
-   * (the state's session id is the attempt's `mobile_auth_token`), or null.
+   * The session id a state carries: the attempt's `mobile_auth_token` and a tag of the address
+   * (client-address key) that started it. The callback must come from that address: otherwise an
+   * attacker who starts a session for someone's number could have that person's phone load the
+   * redirect URL (an <img> on any page) and the operator would vouch for the attacker's session.
+   * A MAC, not the address itself, since the state travels in URLs and to the operator.
    */
-  attemptOf(state: string | null): { client: NumberVerificationClient; token: string } | null {
+  attemptId(token: string, address: string): string {
+    return `${token}.${this.#addressTag(address)}`;
+  }
+
+  /**
+   * The client and Mobile Auth token a callback's `state` names, once its MAC and expiry check,
+   * and whether `address` (the callback's caller) is the one that started the attempt; or null.
+   */
+  attemptOf(state: string | null, address: string): { client: NumberVerificationClient; token: string; sameAddress: boolean } | null {
     if (state === null) return null;
     for (const client of this.#clients.values()) {
-      const token = client.sessionOf(state);
-      if (token !== null) return { client, token };
+      const id = client.sessionOf(state);
+      if (id === null) continue;
+      const dot = id.lastIndexOf('.');
+      if (dot === -1) return null;
+      return { client, token: id.slice(0, dot), sameAddress: safeEqual(id.slice(dot + 1), this.#addressTag(address)) };
     }
     return null;
   }
@@ -57,6 +71,10 @@ export class OperatorMobileAuth {
     if (parts.length !== 3 || parts[0] !== 'op') return null;
     const phone = Buffer.from(parts[1]!, 'base64url').toString('utf8');
     return /^\+[1-9][0-9]{4,14}$/.test(phone) && safeEqual(this.#mac(token, phone), parts[2]!) ? phone : null;
+  }
+
+  #addressTag(address: string): string {
+    return createHmac('sha256', this.#vfpKey).update(`address\n${address}`).digest('base64url').slice(0, 22);
   }
 
   #mac(token: string, phone: string): string {

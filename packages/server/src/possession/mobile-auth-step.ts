@@ -19,21 +19,22 @@ import { findSessionBy } from '../store/sessions-repo.js';
  * transaction: discovery may reach the operator, never under the session's row lock. An operator
  * that cannot be reached gets a callback URL that refuses, so the browser falls back to OTP.
  */
-async function operatorRedirect(deps: Deps, authId: string, token: string): Promise<string | null> {
+async function operatorRedirect(deps: Deps, authId: string, token: string, address: string): Promise<string | null> {
   const operators = deps.operators?.mobileAuth;
   if (!operators) return null;
   const session = await findSessionBy(deps.db.kysely, 'auth_id', authId);
   const client = session ? operators.clientFor(session.phone_e164) : undefined;
   if (!session || !client) return null;
-  const started = await client.start({ sessionId: token, phoneNumber: session.phone_e164 });
+  const started = await client.start({ sessionId: operators.attemptId(token, address), phoneNumber: session.phone_e164 });
   if (started.ok) return started.url;
   deps.log.warn({ operator: client.operator, reason: started.result.reason, detail: started.result.detail }, 'operator mobile auth could not start');
   return `${deps.config.publicUrl}/v1/operator/callback?error=temporarily_unavailable`;
 }
 
-export async function startMobileAuth(deps: Deps, authId: string, _body: MobileAuthStartRequest): Promise<ClientEnvelope> {
+/** `address`: the caller's address key; an operator callback must come from it (choose-provider.ts). */
+export async function startMobileAuth(deps: Deps, authId: string, _body: MobileAuthStartRequest, address: string): Promise<ClientEnvelope> {
   const token = randomToken(deps.random, 24);
-  const operatorUrl = await operatorRedirect(deps, authId, token);
+  const operatorUrl = await operatorRedirect(deps, authId, token, address);
   return runSessionStep(
     deps,
     byAuthId(authId),

@@ -5,7 +5,8 @@
  * names the attempt (its `mobile_auth_token`); the code is exchanged and `/verify` (or
  * `/device-phone-number` for a session without a number) is asked outside any transaction, then
  * the session is checked under its lock exactly as the sandbox carrier's answer does, and the
- * browser gets a vfp for instant/finish. Anything else is a refusal: the SDK falls back to OTP.
+ * browser gets a vfp for instant/finish. The callback must come from the address that started the
+ * attempt (see `OperatorMobileAuth.attemptId`). Anything else is a refusal: the SDK falls back to OTP.
  */
 import type { Deps } from '../deps.js';
 import { runSessionStep } from '../flows/session-tx.js';
@@ -19,16 +20,19 @@ export type OperatorAnswer = { kind: 'vfp'; vfp: string } | { kind: 'pixel' } | 
  * `Sec-Fetch-Dest: image`): the confirmation is recorded on the session, since an image cannot
  * carry a vfp back, and instant/finish comes with an empty vfp.
  */
-export async function answerOperatorCallback(deps: Deps, query: URLSearchParams, pixel = false): Promise<OperatorAnswer> {
+export async function answerOperatorCallback(deps: Deps, query: URLSearchParams, address: string, pixel = false): Promise<OperatorAnswer> {
   const operators = deps.operators?.mobileAuth;
   if (!operators) return { kind: 'refused', why: 'no operator is configured' };
-  const attempt = operators.attemptOf(query.get('state'));
+  const attempt = operators.attemptOf(query.get('state'), address);
   if (!attempt) return { kind: 'refused', why: 'the state is not one Handset issued, or it expired' };
+  // A relayed attempt (another address loaded the redirect URL) is refused before the code is spent.
+  if (!attempt.sameAddress) return { kind: 'refused', why: 'this Mobile Auth attempt was started from another address' };
   const { client, token } = attempt;
   const session = await findSessionBy(deps.db.kysely, 'mobile_auth_token', token);
   if (!session) return { kind: 'refused', why: 'this Mobile Auth attempt is over' };
   const phone = session.phone_e164;
-  const result = await client.finish({ sessionId: token, phoneNumber: phone, query });
+  // The state was issued for the attempt's id (its token and address tag): the client checks it again.
+  const result = await client.finish({ sessionId: operators.attemptId(token, address), phoneNumber: phone, query });
   if (result.outcome !== 'verified') {
     const detail = result.outcome === 'fallback' ? result.reason : result.outcome === 'refused' ? result.reason : 'not_verified';
     deps.log.info({ operator: client.operator, outcome: result.outcome, detail }, 'operator mobile auth did not pass');

@@ -29,7 +29,12 @@ interface Setup {
 }
 
 /** A platform whose HANDSET_OPERATORS names one simulator; `issuer` overrides where discovery goes. */
-async function setUp(extra: Record<string, unknown> = {}, env: Record<string, string> = {}, simChanges: Record<string, string | null> = {}): Promise<Setup> {
+async function setUp(
+  extra: Record<string, unknown> = {},
+  env: Record<string, string> = {},
+  simChanges: Record<string, string | null> = {},
+  config: NonNullable<Parameters<typeof startTestServer>[0]>['config'] = {},
+): Promise<Setup> {
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   const callback = `${publicUrl}/v1/operator/callback`;
@@ -40,7 +45,7 @@ async function setUp(extra: Record<string, unknown> = {}, env: Record<string, st
   });
   const entry = { name: 'sim', issuer: sim.url, apiRoot: sim.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUri: callback, timeoutMs: 2000, ...extra };
   const server = await startTestServer({
-    config: { port, publicUrl },
+    config: { port, publicUrl, ...config },
     overrides: { env: { HANDSET_OPERATORS: JSON.stringify([entry]), ...env } },
   });
   return { server, backend: Backend.of(server), sim, callback };
@@ -205,6 +210,43 @@ describe('operator Mobile Auth over CAMARA', () => {
     assert.equal((await fetch(location)).status, 404);
     await fallBack(client);
     await finishByOtp(s, client, OTHER);
+  });
+});
+
+describe('operator Mobile Auth is bound to the address that started the attempt (relay)', () => {
+  let s: Setup;
+  before(async () => {
+    // Addresses other than 127.0.0.1 come through X-Forwarded-For from a trusted loopback proxy.
+    s = await setUp({}, {}, {}, { trustProxy: ['loopback'] });
+  });
+  after(() => tearDown(s));
+
+  /** The redirect URL loaded on the victim's line from `address` (an <img> on a page they visit, or a fetch). */
+  async function relayed(redirectUrl: string, address: string, as: 'image' | 'fetch'): Promise<number> {
+    const url = new URL(redirectUrl);
+    if (as === 'fetch') url.searchParams.set('r', 'f');
+    const headers: Record<string, string> = { 'x-operator-sim-line': LINE, 'x-forwarded-for': address, ...(as === 'image' ? { 'sec-fetch-dest': 'image' } : {}) };
+    const res = await fetch(url, { headers });
+    await res.arrayBuffer();
+    return res.status;
+  }
+
+  for (const as of ['image', 'fetch'] as const) {
+    it(`an attacker's redirect URL loaded (${as}) on the victim's line from another address: refused, the attacker's session does not pass`, async () => {
+      // The attacker starts a session for the victim's number from their own address (127.0.0.1 here).
+      const { correlationId, client, redirectUrl } = await atMobileAuth(s, LINE);
+      assert.equal(await relayed(redirectUrl, '198.51.100.7', as), 404);
+      const finish = await client.call<{ next: string; error?: { code: number } }>('/v1/client/mobile/instant/finish', { vfp: '' });
+      assert.equal(finish.body.next, 'mobile/otp', 'the empty vfp of the pixel implementation does not pass');
+      assert.notEqual((await s.backend.status(correlationId)).success, 'true');
+    });
+  }
+
+  it('the same attempt loaded from the address that started it passes (the browser on its own line)', async () => {
+    const { correlationId, client, redirectUrl } = await atMobileAuth(s, LINE);
+    assert.equal(await relayed(redirectUrl, '127.0.0.1', 'image'), 200);
+    assert.deepEqual((await client.call('/v1/client/mobile/instant/finish', { vfp: '' })).body, { next: 'done' });
+    assert.equal((await s.backend.status(correlationId)).success, 'true');
   });
 });
 

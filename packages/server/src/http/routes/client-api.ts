@@ -68,10 +68,12 @@ export const clientApiRoutes = (deps: Deps): FastifyPluginAsyncTypebox =>
       '/v1/client/mobile/instant/start',
       { ...authenticated, schema: { body: MobileAuthStartRequestSchema, response: replies } },
       async (request) =>
-        startMobileAuth(deps, request.authId, {
-          cellularIp: request.body.cellularIp ?? null,
-          implementation: request.body.implementation ?? 'fetch',
-        }),
+        startMobileAuth(
+          deps,
+          request.authId,
+          { cellularIp: request.body.cellularIp ?? null, implementation: request.body.implementation ?? 'fetch' },
+          callerAddress(request),
+        ),
     );
     app.post(
       '/v1/client/mobile/instant/finish',

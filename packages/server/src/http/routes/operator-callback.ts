@@ -10,7 +10,7 @@ import { ApiError } from '@handset/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Deps } from '../../deps.js';
 import { answerOperatorCallback } from '../../possession/operator-callback.js';
-import { limitByAddress } from '../caller-limits.js';
+import { callerAddress, limitByAddress } from '../caller-limits.js';
 
 /** A 1×1 transparent GIF: what the pixel implementation of Mobile Auth loads. */
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
@@ -19,7 +19,7 @@ export function operatorCallbackRoute(app: FastifyInstance, deps: Deps): void {
   const perAddress = { onRequest: async (request: FastifyRequest) => limitByAddress(deps, request) };
   app.get('/v1/operator/callback', perAddress, async (request, reply) => {
     const query = new URL(request.url, 'http://callback.invalid').searchParams;
-    const answer = await answerOperatorCallback(deps, query, request.headers['sec-fetch-dest'] === 'image');
+    const answer = await answerOperatorCallback(deps, query, callerAddress(request), request.headers['sec-fetch-dest'] === 'image');
     reply.header('cache-control', 'no-store');
     if (answer.kind === 'vfp') return reply.send({ vfp: answer.vfp });
     if (answer.kind === 'pixel') return reply.type('image/gif').send(PIXEL);
