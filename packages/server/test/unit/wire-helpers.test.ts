@@ -100,7 +100,7 @@ describe('configuration', () => {
     assert.equal(fromEnv.sandbox, true);
     assert.equal(fromEnv.publicUrl, 'https://auth.example.com', 'bare origin, lowercase, no default port (C5)');
     assert.equal(loadConfig({ port: '7000' }, { HANDSET_PORT: '9000' }).port, 7000);
-    assert.deepEqual(loadConfig({}, { HANDSET_MOBILE_AUTH_NUMBERS: '2025550123, +447968900002' }).mobileAuthNumbers, ['+12025550123', '+447968900002']);
+    assert.deepEqual(loadConfig({}, { HANDSET_DEV: '1', HANDSET_MOBILE_AUTH_NUMBERS: '2025550123, +447968900002' }).mobileAuthNumbers, ['+12025550123', '+447968900002']);
   });
   it('refuses bad values with a clear error', () => {
     assert.throws(() => loadConfig({}, { HANDSET_PORT: 'eighty' }), ConfigError);
@@ -108,7 +108,7 @@ describe('configuration', () => {
     assert.throws(() => normalizeOrigin('https://auth.example.com/path'), /bare origin/);
     assert.throws(() => normalizeOrigin('ftp://x'), /http or https/);
     assert.throws(() => normalizeOrigin('not a url'), /not a URL/);
-    assert.throws(() => loadConfig({}, { HANDSET_MOBILE_AUTH_NUMBERS: 'abc' }), /not a phone number/);
+    assert.throws(() => loadConfig({}, { HANDSET_DEV: '1', HANDSET_MOBILE_AUTH_NUMBERS: 'abc' }), /not a phone number/);
   });
 });
 
