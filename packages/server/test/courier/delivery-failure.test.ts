@@ -2,7 +2,8 @@
  * A text the courier gives up on reaches its session (issue 11 §1: "permanent errors reach the
  * session"): when it carried the live proof, the session ends `failed` with reason 9801, a waiting
  * desktop hears it on its status socket, and `unify-status` says why. A text to an earlier number
- * failing after a change of number ends nothing: the proof for the new number still counts.
+ * failing after a change of number ends nothing: the proof for the new number still counts; nor
+ * does a first text giving up after its resend to the same number arrived.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -67,6 +68,37 @@ describe('a text given up on reaches its session', () => {
       const finish = await client.otpFinish('123456');
       assert.notDeepEqual(finish.body, { next: 'done' }, 'nothing can finish a failed session');
       assert.equal((await backend.status(started.correlationId)).success, 'false');
+    } finally {
+      fake.always('success');
+    }
+  });
+
+  it('one of two texts to the same number giving up while the other arrived ends nothing: the live code finishes', async () => {
+    const phone = '+12025550185';
+    // The first text hangs (a retryable timeout); of the resend and the first's retry, one goes
+    // through and the other is refused for good: the number was reached, so the session still waits.
+    fake.script('hang', 'success').always('invalid-number');
+    try {
+      const started = await backend.unify({ possessionType: 'mobile', phoneNumber: phone });
+      const client = new ProtocolClient(started.authToken!);
+      await client.deviceStep(new DeviceKey());
+      await client.reportError('mobile/instant', 'Mobile Auth failed', 10002);
+      assert.deepEqual((await client.otpStart()).body, { next: 'mobile/otp' });
+      await eventually('the first text to reach the fake', () => fake.requests.map(sentMessage).some((m) => m.to === phone));
+      assert.deepEqual((await client.otpStart()).body, { next: 'mobile/otp' }, 'a resend');
+      const db = server.server.deps.db.kysely;
+      const statuses = async (): Promise<string[]> =>
+        (await db.selectFrom('sms_outbox').select(['status']).where('correlation_id', '=', started.correlationId).orderBy('sent_at').execute()).map((r) => r.status);
+      await eventually('the first text given up on and the resend sent', async () => {
+        const s = await statuses();
+        return s.length === 2 && s.includes('undeliverable') && s.includes('sent');
+      });
+      assert.equal((await backend.status(started.correlationId)).success, 'pending', 'the number was reached');
+      // The live code is the resend's (the newest row; bodies are kept until the session ends).
+      const newest = await db.selectFrom('sms_outbox').select(['body']).where('correlation_id', '=', started.correlationId).orderBy('sent_at', 'desc').executeTakeFirstOrThrow();
+      const code = /\b(\d{4,6})\b/.exec(newest.body)![1]!;
+      assert.deepEqual((await client.otpFinish(code)).body, { next: 'done' });
+      assert.equal((await backend.status(started.correlationId)).success, 'true');
     } finally {
       fake.always('success');
     }
