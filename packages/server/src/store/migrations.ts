@@ -293,6 +293,49 @@ const mobileAuthVouched: Migration = {
   },
 };
 
+/**
+ * Signed outcome webhooks (issue 12 item 5, docs/webhooks.md): per-client endpoints with their
+ * signing secrets, and one delivery row per event and endpoint (its id is the `webhook-id`), with
+ * attempts, next attempt time, lease and last status or error, like the courier's queue.
+ */
+const webhooks: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('webhook_endpoints')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('client_id', 'text', (c) => c.notNull())
+      .addColumn('url', 'text', (c) => c.notNull())
+      .addColumn('events', 'text', (c) => c.notNull())
+      .addColumn('include_phone', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('secret', 'text', (c) => c.notNull())
+      .addColumn('created_at', time, (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('webhook_endpoints_client').on('webhook_endpoints').column('client_id').execute();
+    await db.schema
+      .createTable('webhook_deliveries')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('endpoint_id', 'text', (c) => c.notNull())
+      .addColumn('event_type', 'text', (c) => c.notNull())
+      .addColumn('payload', 'text', (c) => c.notNull())
+      .addColumn('created_at', time, (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('next_attempt_at', time)
+      .addColumn('locked_until', time)
+      .addColumn('locked_by', 'text')
+      .addColumn('last_status', 'integer')
+      .addColumn('last_error', 'text')
+      .addColumn('delivered_at', time)
+      .execute();
+    await db.schema
+      .createIndex('webhook_deliveries_due')
+      .on('webhook_deliveries')
+      .columns(['next_attempt_at'])
+      .where(sql<boolean>`status in ('pending', 'sending')`)
+      .execute();
+  },
+};
+
 /** Every migration, in order of their keys. */
 export const migrations: Record<string, Migration> = {
   '2026_11_25_001_initial': initial,
@@ -304,6 +347,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_007_courier': courier,
   '2026_12_01_008_sim_swap': simSwap,
   '2026_12_01_009_mobile_auth_vouched': mobileAuthVouched,
+  '2026_12_01_010_webhooks': webhooks,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -209,6 +209,40 @@ export interface SessionEventsTable {
   destination: string | null;
 }
 
+/** A client's webhook endpoint (migration 010, docs/webhooks.md). */
+export interface WebhookEndpointsTable {
+  id: string;
+  client_id: string;
+  url: string;
+  /** Comma-separated event types it receives. */
+  events: string;
+  /** 1: payloads carry the full number; 0: masked only. */
+  include_phone: Generated<number>;
+  /** `whsec_` + base64: readable, because signing needs it (docs/webhooks.md "Secrets"); never logged. */
+  secret: string;
+  created_at: number;
+}
+
+/** One event for one endpoint; `id` is the `webhook-id`, the same on every attempt. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  endpoint_id: string;
+  event_type: string;
+  /** The JSON body, exactly as signed and sent. */
+  payload: string;
+  created_at: number;
+  /** `pending`, `sending`, `delivered` or `failed`. */
+  status: string;
+  attempts: Generated<number>;
+  next_attempt_at: number | null;
+  locked_until: Generated<number | null>;
+  locked_by: Generated<string | null>;
+  /** The receiver's last HTTP status (null: no answer). */
+  last_status: Generated<number | null>;
+  last_error: Generated<string | null>;
+  delivered_at: Generated<number | null>;
+}
+
 export interface Database {
   clients: ClientsTable;
   access_tokens: AccessTokensTable;
@@ -225,4 +259,6 @@ export interface Database {
   admin_sessions: AdminSessionsTable;
   admin_audit: AdminAuditTable;
   session_events: SessionEventsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
