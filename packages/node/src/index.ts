@@ -54,3 +54,5 @@ export type {
 } from './responses.js';
 export type { Evaluation, EvaluationEntry, PossessionType, UnifyOutcome } from '@handset/protocol';
 export { SDK_VERSION } from './version.js';
+export { verifyWebhook, WebhookVerificationError } from './webhooks.js';
+export type { HandsetWebhookEvent, VerifyWebhookOptions, WebhookHeaders } from './webhooks.js';
