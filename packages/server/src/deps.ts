@@ -24,6 +24,7 @@ import { smsProvidersFromEnv, type SmsProviders } from './sms/providers/config.j
 import { smsCallbackUrls } from './http/routes/sms-callbacks.js';
 import { CourierSmsSender } from './courier/courier-sender.js';
 import { courierSettingsFromEnv } from './courier/config.js';
+import { policyFromEnv, type PolicyHolder } from './policy/policy-holder.js';
 import { Dispatcher } from './courier/dispatcher.js';
 import { hostname } from 'node:os';
 import { migrateToLatest, openDatabase, type Db } from './store/database.js';
@@ -60,6 +61,8 @@ export interface Deps {
   accessTokens: AccessTokens;
   /** This instance's Prometheus registry and instruments (metrics/metrics.ts). */
   metrics: Metrics;
+  /** The fraud policy in force (HANDSET_POLICY_FILE or the default; reloaded on SIGHUP). */
+  policy: PolicyHolder;
   log: Logger;
 }
 
@@ -170,8 +173,10 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
   let smsCallbacks: SmsProviders['callbacks'] | undefined;
   let smsCallbackProviders: string[] | undefined;
   let operators: OperatorWiring = {};
+  let policy: PolicyHolder;
   try {
     const env = overrides.env ?? process.env;
+    policy = policyFromEnv(env);
     operators = operatorsFromEnv(env, carrierSecret(signingKey));
     const providers = smsProvidersFromEnv(env, { log, callbackUrls: smsCallbackUrls(config.publicUrl) });
     const undeliverable = undeliverableStart(config, providers !== null);
@@ -219,5 +224,6 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
     authTokens: new AuthTokenVerifier(signingKey, acceptedKeys),
     accessTokens: new AccessTokens({ db: db.kysely, clock, random }),
     metrics,
+    policy,
   };
 }

@@ -1,7 +1,7 @@
 /**
  * @module main
  * The `handset` command line: `serve`, `migrate`, `clients create`, `clients list`,
- * `clients rotate-secret`, `admins create`, `admins list`, `admins disable`.
+ * `clients rotate-secret`, `admins create`, `admins list`, `admins disable`, `policy check`.
  * Every `serve` flag also has a `HANDSET_*` environment variable; flags win.
  */
 import { Command, Option } from 'commander';
@@ -12,6 +12,7 @@ import { systemClock } from '../ports/clock.js';
 import { cryptoRandom } from '../ports/random.js';
 import { listClients } from '../store/clients-repo.js';
 import { migrateToLatest, openDatabase, type Db } from '../store/database.js';
+import { readPolicyFile } from '../policy/load-policy.js';
 import { startServer } from '../server.js';
 import { VERSION } from '../version.js';
 
@@ -65,6 +66,8 @@ export function buildCli(): Command {
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      // Reload the fraud policy; an invalid file keeps the old policy (the reason is logged).
+      process.on('SIGHUP', () => server.deps.policy.reload(server.deps.log));
     });
 
   program
@@ -126,6 +129,21 @@ export function buildCli(): Command {
       }
       if (list.length === 0) console.log('no clients yet: run `handset clients create --name NAME`');
       for (const c of list) console.log(`${c.clientId}  ${c.name}  (created ${c.createdAt})`);
+    });
+  program
+    .command('policy')
+    .description('the fraud policy (docs/fraud-policy.md)')
+    .command('check')
+    .description('validate a policy file; errors name the field (exit 1 when invalid)')
+    .argument('<file>', 'the policy file (JSON)')
+    .action((file: string) => {
+      const read = readPolicyFile(file);
+      if (!read.ok) {
+        for (const error of read.errors) console.error(`${file}: ${error}`);
+        process.exitCode = 1;
+        return;
+      }
+      console.log(`${file}: valid (${read.policy.rules.length} rule${read.policy.rules.length === 1 ? '' : 's'})`);
     });
   addAdminCommands(program);
   return program;

@@ -1,0 +1,55 @@
+/**
+ * @module policy-schema
+ * The fraud policy file's shape (docs/fraud-policy.md): a list of rules, each a condition over
+ * signals, an action and a reason code, optionally in shadow mode. Validated with TypeBox; the
+ * condition language is deliberately small: a comparison, or `all` / `any` of comparisons.
+ */
+import Type, { type Static } from 'typebox';
+
+/** What a rule does when its condition holds. */
+export const ACTIONS = ['allow', 'flag', 'deny_send', 'require_otp', 'fail'] as const;
+export type PolicyAction = (typeof ACTIONS)[number];
+
+/** Comparison operators of a condition. */
+export const OPS = ['==', '!=', '<', '<=', '>', '>=', 'in', 'not_in'] as const;
+export type Op = (typeof OPS)[number];
+
+export const ComparisonSchema = Type.Object(
+  {
+    signal: Type.String({ minLength: 1 }),
+    op: Type.Union([Type.Literal('=='), Type.Literal('!='), Type.Literal('<'), Type.Literal('<='), Type.Literal('>'), Type.Literal('>='), Type.Literal('in'), Type.Literal('not_in')]),
+    value: Type.Union([Type.Number(), Type.String(), Type.Array(Type.String(), { minItems: 1 })]),
+  },
+  { additionalProperties: false },
+);
+export type Comparison = Static<typeof ComparisonSchema>;
+
+export const ConditionSchema = Type.Union([
+  ComparisonSchema,
+  Type.Object({ all: Type.Array(ComparisonSchema, { minItems: 1 }) }, { additionalProperties: false }),
+  Type.Object({ any: Type.Array(ComparisonSchema, { minItems: 1 }) }, { additionalProperties: false }),
+]);
+export type Condition = Static<typeof ConditionSchema>;
+
+export const RuleSchema = Type.Object(
+  {
+    id: Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]{0,63}$' }),
+    description: Type.Optional(Type.String()),
+    when: ConditionSchema,
+    action: Type.Union([Type.Literal('allow'), Type.Literal('flag'), Type.Literal('deny_send'), Type.Literal('require_otp'), Type.Literal('fail')]),
+    /** A Global Fraud Policy reason code: Prove's where one exists, Handset's own 9800-9899. */
+    reason: Type.Integer({ minimum: 9000, maximum: 9999 }),
+    shadow: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type Rule = Static<typeof RuleSchema>;
+
+export const PolicySchema = Type.Object(
+  {
+    version: Type.Literal(1),
+    rules: Type.Array(RuleSchema),
+  },
+  { additionalProperties: false },
+);
+export type PolicyFile = Static<typeof PolicySchema>;
