@@ -40,7 +40,7 @@ function header(headers: WebhookHeaders, name: string): string {
   return (Array.isArray(value) ? value[0] : value) ?? '';
 }
 
-function base64Bytes(text: string): Uint8Array | null {
+function base64Bytes(text: string): Uint8Array<ArrayBuffer> | null {
   try {
     const binary = atob(text);
     const bytes = new Uint8Array(binary.length);

@@ -11,6 +11,9 @@ import { createDeps, type Deps, type DepsOverrides } from './deps.js';
 import { buildApp } from './http/app.js';
 import { purgeExpired } from './store/maintenance.js';
 import { VERSION } from './version.js';
+import { hostname } from 'node:os';
+import { WebhookDispatcher } from './webhooks/dispatcher.js';
+import { registerWebhookDispatcher, webhookSettingsFromEnv } from './webhooks/wiring.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -51,6 +54,29 @@ export async function startServer(config: Readonly<Config>, overrides: DepsOverr
   await purge();
   deps.courier?.onGiveUp((message) => messageFailed(deps, message));
   deps.courier?.start();
+  // Outcome webhooks (docs/webhooks.md): every instance sends what is due; claims never overlap.
+  let webhookSettings: ReturnType<typeof webhookSettingsFromEnv>;
+  try {
+    webhookSettings = webhookSettingsFromEnv(overrides.env ?? process.env);
+  } catch (error) {
+    await app.close();
+    await releaseDeps(deps, overrides);
+    throw error;
+  }
+  const webhooks = new WebhookDispatcher({
+    db: deps.db,
+    clock: deps.clock,
+    random: deps.random,
+    log: deps.log,
+    owner: `${hostname()}:${process.pid}:${deps.random.uuid().slice(0, 8)}`,
+    settings: webhookSettings,
+  });
+  const unregisterWebhooks = registerWebhookDispatcher(deps.db, webhooks);
+  webhooks.start();
+  const stopWebhooks = async (): Promise<void> => {
+    unregisterWebhooks();
+    await webhooks.stop();
+  };
   const timer = setInterval(() => void purge(), PURGE_INTERVAL_MS);
   timer.unref();
   let address: string;
@@ -59,6 +85,7 @@ export async function startServer(config: Readonly<Config>, overrides: DepsOverr
   } catch (error) {
     clearInterval(timer);
     await app.close();
+    await stopWebhooks();
     await releaseDeps(deps, overrides);
     throw error;
   }
@@ -73,6 +100,7 @@ export async function startServer(config: Readonly<Config>, overrides: DepsOverr
         clearInterval(timer);
         // Stops accepting, closes status sockets with 1001 (see app.ts), waits for requests in flight.
         await app.close();
+        await stopWebhooks();
         await releaseDeps(deps, overrides);
       })()),
   };

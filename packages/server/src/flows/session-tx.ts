@@ -12,6 +12,8 @@ import { lockSession, updateSession } from '../store/sessions-repo.js';
 import type { Executor } from '../store/executor.js';
 import { appendSessionEvents, type SessionEventInput } from '../store/session-events-repo.js';
 import { transactionCommitted } from '../store/after-commit.js';
+import { enqueueSessionChange } from '../webhooks/session-events.js';
+import { webhookEnqueueDeps } from '../webhooks/wiring.js';
 import { timelineEntry } from './timeline.js';
 import { decide, effectiveState, TERMINAL_STATES, type Decision, type GuardedField, type SessionEvent } from './session-state.js';
 
@@ -98,6 +100,8 @@ export async function runSessionStep<T>(
       if (staged.state !== undefined && staged.state !== found.state) {
         changed = found.correlation_id;
         change = { from: found, to: current };
+        // Outcome webhooks in the same transaction: a rolled-back step enqueues nothing.
+        await enqueueSessionChange(trx, webhookEnqueueDeps(deps), found, current);
         // PostgreSQL: NOTIFY inside the transaction, delivered to other instances on COMMIT.
         await deps.bus.stage(trx, { correlationId: changed });
       }

@@ -1,0 +1,37 @@
+/**
+ * @module webhooks/session-events
+ * The events a session step's state change raises (called by runSessionStep inside the step's
+ * transaction, so a rolled-back step enqueues nothing): `session.succeeded`, `session.failed`,
+ * `session.possession_required`, and `device.bound` when the success bound a device key.
+ */
+import type { SessionRow } from '../store/sessions-repo.js';
+import type { Executor } from '../store/executor.js';
+import { enqueueWebhookEvent, type WebhookEnqueueDeps, type WebhookEventType } from './events.js';
+
+const SESSION_EVENTS: Partial<Record<string, WebhookEventType>> = {
+  succeeded: 'session.succeeded',
+  failed: 'session.failed',
+  possession_required: 'session.possession_required',
+};
+
+/** Enqueues what a state change from `from` to `to` raises. */
+export async function enqueueSessionChange(trx: Executor, deps: WebhookEnqueueDeps, from: SessionRow, to: SessionRow): Promise<void> {
+  const type = SESSION_EVENTS[to.state];
+  if (!type) return;
+  const data: Record<string, string> = { correlationId: to.correlation_id, possessionType: to.possession_type };
+  if (to.failure_reason) data.reason = to.failure_reason;
+  if (to.device_id) data.deviceId = to.device_id;
+  await enqueueWebhookEvent(trx, deps, { type, clientId: to.client_id, phoneE164: to.phone_e164, data });
+  if (from.state !== 'succeeded' && to.state === 'succeeded' && to.device_id) {
+    const device = await trx.selectFrom('devices').select(['bound_at']).where('id', '=', to.device_id).executeTakeFirst();
+    // Bound by this very step (settle.ts writes bound_at = the step's time).
+    if (device && device.bound_at !== null && Number(device.bound_at) === Number(to.ended_at)) {
+      await enqueueWebhookEvent(trx, deps, {
+        type: 'device.bound',
+        clientId: to.client_id,
+        phoneE164: to.phone_e164,
+        data: { deviceId: to.device_id, correlationId: to.correlation_id },
+      });
+    }
+  }
+}
