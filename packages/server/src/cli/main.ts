@@ -15,6 +15,7 @@ import { migrateToLatest, openDatabase, type Db } from '../store/database.js';
 import { readPolicyFile } from '../policy/load-policy.js';
 import { startServer } from '../server.js';
 import { VERSION } from '../version.js';
+import { addWebhookCommands } from './webhooks-commands.js';
 
 /** How long a SIGTERM/SIGINT waits for requests and sockets to drain before exiting anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -146,6 +147,7 @@ export function buildCli(): Command {
       console.log(`${file}: valid (${read.policy.rules.length} rule${read.policy.rules.length === 1 ? '' : 's'})`);
     });
   addAdminCommands(program);
+  addWebhookCommands(program, (database, work) => withDatabase(database, work), databaseOption);
   return program;
 }
 
