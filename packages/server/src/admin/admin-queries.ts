@@ -18,6 +18,7 @@ import type { SessionsTable } from '../store/schema.js';
 import { listClients as listClientRows } from '../store/clients-repo.js';
 import type { PossessionType, SessionState } from '../flows/session-types.js';
 import { PENDING_STATES } from '../flows/session-state.js';
+import type { WebhookEnqueueDeps } from '../webhooks/events.js';
 
 export { createClient, disableClient, rotateClientSecret, type NewClient } from '../flows/clients.js';
 
@@ -395,10 +396,10 @@ export async function devicesByClient(q: Executor, clientId: string, limit: numb
  * that device finds no usable key and asks for possession again. Returns the key as it is now,
  * or null for an unknown key. Revoking a revoked key changes nothing.
  */
-export async function revokeDevice(q: Executor, deviceId: string, now: number): Promise<DeviceSummary | null> {
+export async function revokeDevice(q: Executor, deviceId: string, now: number, webhooks?: WebhookEnqueueDeps): Promise<DeviceSummary | null> {
   const device = await findDevice(q, deviceId);
   if (!device) return null;
-  await revokeClientDevice(q, device.id, device.client_id, now);
+  await revokeClientDevice(q, device.id, device.client_id, now, webhooks);
   const after = await findDevice(q, deviceId);
   return after ? deviceSummary(after) : null;
 }
@@ -407,7 +408,7 @@ export async function revokeDevice(q: Executor, deviceId: string, now: number): 
  * Revokes every live key bound to a number (exact match), of every client. Returns the ids
  * revoked now. Run it in a transaction.
  */
-export async function revokeDevicesOfNumber(q: Executor, phoneNumber: string, now: number): Promise<string[]> {
+export async function revokeDevicesOfNumber(q: Executor, phoneNumber: string, now: number, webhooks?: WebhookEnqueueDeps): Promise<string[]> {
   const live = await q
     .selectFrom('devices')
     .select(['id', 'client_id'])
@@ -415,7 +416,7 @@ export async function revokeDevicesOfNumber(q: Executor, phoneNumber: string, no
     .where('revoked_at', 'is', null)
     .orderBy('id')
     .execute();
-  for (const device of live) await revokeClientDevice(q, device.id, device.client_id, now);
+  for (const device of live) await revokeClientDevice(q, device.id, device.client_id, now, webhooks);
   return live.map((d) => d.id);
 }
 

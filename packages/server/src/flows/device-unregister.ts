@@ -8,6 +8,7 @@ import { checkRequestSignature } from '../device-key/request-signature.js';
 import { maskPhone } from '../lib/phone.js';
 import { findDevice, revokeDevice } from '../store/devices-repo.js';
 import { domainError } from './domain-error.js';
+import { webhookEnqueueDeps } from '../webhooks/wiring.js';
 
 export interface SignedRequest {
   headers: Record<string, string | string[] | undefined>;
@@ -27,6 +28,8 @@ export async function unregisterDevice(deps: Deps, deviceId: string, request: Si
       check.kind === 'absent' ? 'this call must be signed by the device key' : `request signature refused: ${check.reason}`,
     );
   }
-  await revokeDevice(deps.db.kysely, device.id, device.client_id, deps.clock.now());
+  await deps.db.kysely
+    .transaction()
+    .execute((trx) => revokeDevice(trx, device.id, device.client_id, deps.clock.now(), webhookEnqueueDeps(deps)));
   deps.log.info({ deviceId: device.id, phone: maskPhone(device.phone_e164) }, 'device unregistered by its key');
 }

@@ -21,8 +21,7 @@ import type { Deps } from '../deps.js';
 import { normalizePhone } from '../lib/phone.js';
 import { randomToken } from '../ports/random.js';
 import { findClient } from '../store/clients-repo.js';
-import { ensureIdentity, findDevice, findIdentityByProveId, revokeDevice } from '../store/devices-repo.js';
-import { enqueueWebhookEvent } from '../webhooks/events.js';
+import { ensureIdentity, findIdentityByProveId, revokeDevice } from '../store/devices-repo.js';
 import { webhookEnqueueDeps } from '../webhooks/wiring.js';
 import type { SessionRow } from '../store/sessions-repo.js';
 import { findStatusForClient, insertSession, type StatusRow } from '../store/sessions-repo.js';
@@ -256,21 +255,10 @@ export async function unifyBind(deps: Deps, clientId: string, request: UnifyBind
 }
 
 export async function revokeDeviceKey(deps: Deps, clientId: string, request: DeviceRevokeRequest): Promise<DeviceRevokeResponse> {
-  const found = await deps.db.kysely.transaction().execute(async (trx) => {
-    const device = await findDevice(trx, request.deviceId, clientId);
-    if (!device) return false;
-    await revokeDevice(trx, request.deviceId, clientId, deps.clock.now());
-    // Only the first revocation is an event; the webhook is enqueued with it (docs/webhooks.md).
-    if (device.revoked_at === null) {
-      await enqueueWebhookEvent(trx, webhookEnqueueDeps(deps), {
-        type: 'device.revoked',
-        clientId,
-        phoneE164: device.phone_e164,
-        data: { deviceId: device.id },
-      });
-    }
-    return true;
-  });
+  // device.revoked is enqueued with the revocation (store/devices-repo.ts), in one transaction.
+  const found = await deps.db.kysely
+    .transaction()
+    .execute((trx) => revokeDevice(trx, request.deviceId, clientId, deps.clock.now(), webhookEnqueueDeps(deps)));
   if (!found) throw domainError('unknown_device', 'deviceId is unknown');
   return { success: true };
 }

@@ -5,6 +5,7 @@
  */
 import type { Executor } from './executor.js';
 import type { DevicesTable } from './schema.js';
+import { enqueueWebhookEvent, type WebhookEnqueueDeps } from '../webhooks/events.js';
 
 export type DeviceRow = DevicesTable;
 
@@ -23,11 +24,20 @@ export async function updateDevice(q: Executor, id: string, changes: Partial<Dev
   await q.updateTable('devices').set(changes).where('id', '=', id).execute();
 }
 
-/** Marks a device revoked; returns false when it is unknown to the client. */
-export async function revokeDevice(q: Executor, id: string, clientId: string, now: number): Promise<boolean> {
+/**
+ * Marks a device revoked; returns false when it is unknown to the client. The one place a key is
+ * revoked (/v3/device/revoke, the device's own unregistration, the admin API and console): with
+ * `webhooks`, the first revocation enqueues `device.revoked` in `q`'s transaction (docs/webhooks.md).
+ */
+export async function revokeDevice(q: Executor, id: string, clientId: string, now: number, webhooks?: WebhookEnqueueDeps): Promise<boolean> {
   const device = await findDevice(q, id, clientId);
   if (!device) return false;
-  if (device.revoked_at === null) await updateDevice(q, id, { revoked_at: now });
+  if (device.revoked_at === null) {
+    await updateDevice(q, id, { revoked_at: now });
+    if (webhooks) {
+      await enqueueWebhookEvent(q, webhooks, { type: 'device.revoked', clientId, phoneE164: device.phone_e164, data: { deviceId: device.id } });
+    }
+  }
   return true;
 }
 

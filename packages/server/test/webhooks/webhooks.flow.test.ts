@@ -15,6 +15,8 @@ import { runSessionStep } from '../../src/flows/session-tx.js';
 import { addWebhookEndpoint } from '../../src/webhooks/endpoints-repo.js';
 import { listDeliveries, redeliver } from '../../src/webhooks/queue.js';
 import { cryptoRandom } from '../../src/ports/random.js';
+import { revokeDevicesOfNumber } from '../../src/admin/admin-queries.js';
+import { webhookEnqueueDeps } from '../../src/webhooks/wiring.js';
 import { DeviceKey } from '../support/device-key.js';
 import { ProtocolClient } from '../support/protocol-client.js';
 import { Backend, latestMessage } from '../support/server-api.js';
@@ -143,5 +145,18 @@ describe('outcome webhooks', () => {
     assert.equal((await backend.post('/v3/device/revoke', { clientRequestId: 'r', deviceId: key.deviceId! })).status, 200);
     const rows = (await listDeliveries(server.server.deps.db.kysely)).filter((d) => d.eventType === 'device.revoked' && d.payload.includes(key.deviceId!));
     assert.equal(rows.length, 1);
+  });
+  it('device.revoked from the admin revocation of a number (the same repository call)', async () => {
+    const key = new DeviceKey();
+    const number = '+12025550184';
+    const started = await backend.unify({ possessionType: 'none', phoneNumber: number });
+    await new ProtocolClient(started.authToken!).deviceStep(key);
+    assert.equal((await backend.bind(started.correlationId, number)).body.success, 'true');
+    const deps = server.server.deps;
+    const ids = await deps.db.kysely.transaction().execute((trx) => revokeDevicesOfNumber(trx, number, deps.clock.now(), webhookEnqueueDeps(deps)));
+    assert.deepEqual(ids, [key.deviceId]);
+    await receiver.until((all) => all.some((r) => r.body.includes('device.revoked') && r.body.includes(key.deviceId!)), 'device.revoked (admin)');
+    const event = receiver.events('device.revoked', '/masked').find((r) => r.event.data.deviceId === key.deviceId)!;
+    assert.equal(event.event.data.phoneNumberMasked, '+1******0184');
   });
 });

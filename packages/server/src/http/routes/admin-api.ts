@@ -44,6 +44,7 @@ import type { Executor } from '../../store/executor.js';
 import { apiError } from '../api-error.js';
 import { callerAddress } from '../caller-limits.js';
 import * as S from './admin-api-schemas.js';
+import { webhookEnqueueDeps } from '../../webhooks/wiring.js';
 
 /** The routes' prefix. */
 export const ADMIN_API_PREFIX = '/admin/v1';
@@ -266,7 +267,7 @@ export const adminApiRoutes = (deps: Deps): FastifyPluginAsyncTypebox =>
       },
       async (request) => {
         const device = await change(request, async (trx) => {
-          const revoked = await revokeDevice(trx, request.params.deviceId, deps.clock.now());
+          const revoked = await revokeDevice(trx, request.params.deviceId, deps.clock.now(), webhookEnqueueDeps(deps));
           if (!revoked) throw apiError('NOT_FOUND', 'no Prove Key with this deviceId');
           return { value: revoked, target: revoked.deviceId, detail: { clientId: revoked.clientId, number: revoked.number } };
         });
@@ -283,7 +284,7 @@ export const adminApiRoutes = (deps: Deps): FastifyPluginAsyncTypebox =>
       async (request) => {
         const revoked = await query(() =>
           change(request, async (trx) => {
-            const ids = await revokeDevicesOfNumber(trx, request.body.phoneNumber, deps.clock.now());
+            const ids = await revokeDevicesOfNumber(trx, request.body.phoneNumber, deps.clock.now(), webhookEnqueueDeps(deps));
             return { value: ids, target: maskedForAudit(request.body.phoneNumber) ?? null, detail: { revoked: ids } };
           }),
         );

@@ -33,6 +33,7 @@ import { devicesBody, type DevicesView } from './devices.js';
 import { messagesBody } from './messages.js';
 import { conversionSection, daysBetween, deliverySection } from './overview.js';
 import { parseSessionFilters, sessionsListBody, timelineBody } from './sessions.js';
+import { webhookEnqueueDeps } from '../../../webhooks/wiring.js';
 
 const DAY_MS = 86_400_000;
 const SESSIONS_PER_PAGE = 50;
@@ -164,7 +165,7 @@ export function consolePages(scope: FastifyInstance, deps: Deps): void {
     const deviceId = text(bodyOf(request), 'deviceId', 100);
     if (!deviceId) return sendRefusal(request, reply, 'MALFORMED_REQUEST', "field 'deviceId' is missing", await devicesPage(request, { typed, number, error: 'No device was named.' }));
     const revoked = await db.transaction().execute(async (trx) => {
-      const device = await revokeDevice(trx, deviceId, deps.clock.now());
+      const device = await revokeDevice(trx, deviceId, deps.clock.now(), webhookEnqueueDeps(deps));
       if (device) await audit(trx, request, 'devices.revoke', deviceId, { number: device.number });
       return device;
     });
@@ -179,7 +180,7 @@ export function consolePages(scope: FastifyInstance, deps: Deps): void {
     const { typed, number } = numberOf(request);
     if (!number) return sendRefusal(request, reply, 'MALFORMED_REQUEST', badNumber, await devicesPage(request, { typed, error: badNumber }));
     const ids = await db.transaction().execute(async (trx) => {
-      const revoked = await revokeDevicesOfNumber(trx, number, deps.clock.now());
+      const revoked = await revokeDevicesOfNumber(trx, number, deps.clock.now(), webhookEnqueueDeps(deps));
       await audit(trx, request, 'devices.revoke-number', maskPhone(number), { revoked });
       return revoked;
     });
