@@ -45,6 +45,7 @@ export class Metrics {
   readonly #requests: FastHistogram;
   readonly #queries: FastHistogram;
   readonly #queryErrors: Counter<'dialect' | 'kind'>;
+  readonly #policyDecisions: Counter<'rule' | 'action'>;
   #openSockets: () => number = () => 0;
   #pool: (() => PoolStats) | null = null;
   readonly #dialect: string;
@@ -74,6 +75,12 @@ export class Metrics {
       name: 'handset_messages_total',
       help: 'SMS messages handed to the SMS provider, by provider, destination country (ISO 3166 code) and status.',
       labelNames: ['provider', 'country', 'status'],
+      registers,
+    });
+    this.#policyDecisions = new Counter({
+      name: 'handset_policy_decisions_total',
+      help: 'Fraud policy rules that matched, by rule id and action (a shadow rule is counted under action "shadow").',
+      labelNames: ['rule', 'action'],
       registers,
     });
     this.#requests = new FastHistogram({
@@ -136,6 +143,11 @@ export class Metrics {
   sessionStarted(possessionType: PossessionType, state: SessionState): void {
     this.#sessionsStarted.inc({ possession_type: possessionType });
     if (state !== 'created') this.sessionChanged(possessionType, 'created', state, null, true);
+  }
+
+  /** A policy rule matched: `action` is the rule's action, or `shadow` when it was only recorded. */
+  policyDecision(rule: string, action: string): void {
+    this.#policyDecisions.inc({ rule, action });
   }
 
   /**

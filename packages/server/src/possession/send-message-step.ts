@@ -10,6 +10,7 @@ import type { Deps } from '../deps.js';
 import type { StepContext } from '../flows/session-tx.js';
 import { deviceMatchFor, readTypedNumber } from './change-number.js';
 import { next, stepNotAllowed } from './envelope.js';
+import { guardSend } from '../policy/send-guard.js';
 
 export interface MessageChannel {
   /** The state machine event, and so the state that means "a message went out". */
@@ -22,6 +23,7 @@ export interface MessageChannel {
   send(deps: Deps, ctx: StepContext, to: string): Promise<void>;
 }
 
+const TEXT_DENIED = 'This number cannot receive a verification text. Try another number.';
 const TOO_MANY_MESSAGES = 'Too many messages were sent in this verification. Use the last one you received, or start again.';
 
 /** `mobileNumber`: absent or `""` → the session's number (first send or resend); a number → change of number. */
@@ -38,7 +40,14 @@ export async function sendMessageStep(
     to = typed.phone;
   }
   if (!to) return next(channel.step, { code: ValidationCode.INVALID_PHONE_NUMBER, message: 'A phone number is needed' });
-  const decision = ctx.apply({ type: channel.event, to, match: await deviceMatchFor(ctx, to) });
+  const event = { type: channel.event, to, match: await deviceMatchFor(ctx, to) };
+  // The fraud policy runs only on a send the state machine would allow: a refused step sends nothing anyway.
+  if (ctx.permits(event)) {
+    const policy = await guardSend(deps, ctx, to);
+    // deny_send: nothing is queued and nothing changes; the SDK asks for a number again (docs/fraud-policy.md).
+    if (policy.action === 'deny_send') return next(channel.step, { code: ValidationCode.INVALID_PHONE_NUMBER, message: TEXT_DENIED });
+  }
+  const decision = ctx.apply(event);
   if (!decision.ok) {
     if (decision.refusal !== 'too_many_messages') return stepNotAllowed(ctx.session, channel.step);
     deps.log.warn({ correlationId: ctx.session.correlation_id, channel: channel.event }, 'message refused: limit reached');
