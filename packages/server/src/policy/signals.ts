@@ -12,6 +12,20 @@ export const SIGNALS = {
   line_type: 'string',
   /** The number's ISO 3166 region (e.g. `GB`); `unknown` if none. */
   country: 'string',
+  /** Session facts: texts sent again (OTP and Instant Link resends) and wrong codes so far. */
+  resends: 'number',
+  wrong_codes: 'number',
+  /** Send counters (policy/velocity.ts): sends before this one in the window. */
+  sends_per_number_1h: 'number',
+  sends_per_number_24h: 'number',
+  sends_per_prefix_1h: 'number',
+  sends_per_prefix_24h: 'number',
+  sends_per_country_1h: 'number',
+  sends_per_country_24h: 'number',
+  sends_per_client_1h: 'number',
+  sends_per_client_24h: 'number',
+  sends_per_ip_1h: 'number',
+  sends_per_ip_24h: 'number',
 } as const satisfies Record<string, SignalKind>;
 
 export type SignalName = keyof typeof SIGNALS;

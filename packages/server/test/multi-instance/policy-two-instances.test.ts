@@ -1,0 +1,66 @@
+/**
+ * The policy's send counters are shared by instances on one PostgreSQL database (the
+ * `rate_limits` table, atomic upserts): one number hammered through two instances at once gets
+ * exactly its cap of texts, and every send past it is refused with the rule on its timeline.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startTestServer, type TestServer } from '../../src/testing.js';
+import { createScratchSchema, type ScratchSchema } from '../../src/store/scratch-schema.js';
+import { multiInstanceDatabase } from '../support/instances.js';
+import { ProtocolClient } from '../support/protocol-client.js';
+import { Backend } from '../support/server-api.js';
+
+const database = multiInstanceDatabase();
+const CAP = 7;
+const ATTEMPTS = 40;
+const NUMBER = '+12025550199';
+
+describe('policy send counters shared by two instances', { skip: database.skip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'handset-policy-multi-'));
+  let scratch: ScratchSchema;
+  let a: TestServer;
+  let b: TestServer;
+
+  before(async () => {
+    const file = join(dir, 'policy.json');
+    const rule = { id: 'number-cap', when: { signal: 'sends_per_number_1h', op: '>=', value: CAP }, action: 'deny_send', reason: 9804 };
+    writeFileSync(file, JSON.stringify({ version: 1, rules: [rule] }));
+    scratch = await createScratchSchema(database.url!, 'hs_policy');
+    const options = { databaseUrl: scratch.url, overrides: { env: { ...process.env, HANDSET_POLICY_FILE: file } } };
+    a = await startTestServer(options);
+    b = await startTestServer(options);
+  });
+
+  after(async () => {
+    await a?.close();
+    await b?.close();
+    await scratch?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(`one number hammered through both instances at once gets exactly ${CAP} texts`, async () => {
+    const replies = await Promise.all(
+      Array.from({ length: ATTEMPTS }, async (_, i) => {
+        const server = i % 2 === 0 ? a : b;
+        const started = await Backend.of(server).unify({ possessionType: 'desktop', phoneNumber: NUMBER, finalTargetUrl: 'https://shop.example.com/done' });
+        const reply = await new ProtocolClient(started.authToken!).instantLinkStart();
+        assert.equal(reply.status, 200);
+        return { correlationId: started.correlationId, denied: (reply.body.data as { code?: number }).code !== undefined };
+      }),
+    );
+    assert.equal(replies.filter((r) => !r.denied).length, CAP);
+    assert.equal((await a.outbox()).filter((m) => m.to === NUMBER).length, CAP);
+    const refused = replies.filter((r) => r.denied).map((r) => r.correlationId);
+    const rows = await a.server.deps.db.kysely
+      .selectFrom('session_events')
+      .select('correlation_id')
+      .where('type', '=', 'policy:number-cap')
+      .where('reason', '=', 'matched:deny_send:enforced:9804')
+      .execute();
+    assert.deepEqual(rows.map((r) => r.correlation_id).sort(), refused.sort());
+  });
+});
