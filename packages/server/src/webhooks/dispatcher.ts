@@ -52,6 +52,17 @@ export interface WebhookDispatcherDeps {
   settings?: Partial<WebhookSettings>;
   /** The HTTP client (tests may pass another); default the global fetch. */
   fetch?: typeof fetch;
+  /**
+   * The poll timer; default a real, unref'd setTimeout. Not the Clock port's: a server on a
+   * ManualClock (tests of deadlines) must not find a webhook poll among its timers.
+   */
+  setTimer?: (ms: number, fn: () => void) => () => void;
+}
+
+function realTimer(ms: number, fn: () => void): () => void {
+  const timer = setTimeout(fn, ms);
+  timer.unref();
+  return () => clearTimeout(timer);
 }
 
 export class WebhookDispatcher {
@@ -105,7 +116,7 @@ export class WebhookDispatcher {
   #schedulePoll(): void {
     if (this.#stopped) return;
     this.#cancelPoll?.();
-    this.#cancelPoll = this.#deps.clock.setTimer(this.settings.pollMs, () => {
+    this.#cancelPoll = (this.#deps.setTimer ?? realTimer)(this.settings.pollMs, () => {
       this.#cancelPoll = null;
       this.nudge();
     });
