@@ -24,10 +24,14 @@ const VOCABULARY: Record<string, (value: string) => boolean> = {
   dialect: (v) => v === 'sqlite' || v === 'postgres',
   kind: (v) => ['select', 'insert', 'update', 'delete', 'other'].includes(v),
   le: (v) => v === '+Inf' || /^\d+(\.\d+)?(e-\d+)?$/.test(v),
+  // handset_policy_decisions_total: rule ids of the policy file, its actions (docs/fraud-policy.md).
+  rule: (v) => /^[a-z0-9][a-z0-9_.-]{0,63}$/.test(v),
+  action: (v) => ['allow', 'flag', 'deny_send', 'require_otp', 'fail', 'shadow'].includes(v),
 };
 
 const phone = fc.oneof(
-  fc.tuple(fc.integer({ min: 201, max: 989 }), fc.integer({ min: 0, max: 9999 })).map(([area, line]) => `+1${area}555${String(line).padStart(4, '0')}`),
+  // Not 900: premium rate, which the default fraud policy sends no text to (docs/fraud-policy.md).
+  fc.tuple(fc.integer({ min: 201, max: 989 }).filter((area) => area !== 900), fc.integer({ min: 0, max: 9999 })).map(([area, line]) => `+1${area}555${String(line).padStart(4, '0')}`),
   fc.integer({ min: 0, max: 99_999 }).map((n) => `+4477009${String(n).padStart(5, '0')}`),
   fc.integer({ min: 0, max: 99_999_999 }).map((n) => `+336${String(n).padStart(8, '0')}`),
 );
