@@ -9,6 +9,7 @@
  * are written on the session's timeline. A lease that expires (a crashed or stalled instance) is
  * claimed again: delivery is at least once.
  */
+import { PollingLoop } from '../lib/polling-loop.js';
 import { maskPhone } from '../lib/phone.js';
 import { countryOf } from '../metrics/metered-sms.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -85,15 +86,19 @@ function furthest(a: SmsStatus, b: SmsStatus): SmsStatus {
 export class Dispatcher {
   readonly settings: CourierSettings;
   readonly #deps: DispatcherDeps;
-  #running: Promise<void> | null = null;
-  #again = false;
-  #stopped = false;
-  #cancelPoll: (() => void) | null = null;
+  readonly #loop: PollingLoop;
   #onGiveUp: ((message: GivenUp) => Promise<void>) | null = null;
 
   constructor(deps: DispatcherDeps) {
     this.#deps = deps;
     this.settings = { ...DEFAULT_COURIER_SETTINGS, ...deps.settings };
+    this.#loop = new PollingLoop({
+      round: () => this.runOnce(),
+      batchSize: this.settings.batchSize,
+      pollMs: this.settings.pollMs,
+      setTimer: (ms, fn) => deps.clock.setTimer(ms, fn),
+      onError: (error) => deps.log.warn({ err: error }, 'courier round failed'),
+    });
   }
 
   /**
@@ -104,31 +109,19 @@ export class Dispatcher {
     this.#onGiveUp = listener;
   }
 
-  /** Starts polling (and runs a first round: messages left by a previous process). */
+  /** Starts polling, with a first round (rows left by a previous process). */
   start(): void {
-    this.#stopped = false;
-    this.nudge();
+    this.#loop.start();
   }
 
   /** Asks for a round soon; a round already running does one more. */
   nudge(): void {
-    if (this.#stopped) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#running = this.#loop().finally(() => {
-      this.#running = null;
-      this.#schedulePoll();
-    });
+    this.#loop.nudge();
   }
 
   /** Stops polling and waits for the round in flight (its sends finish and are recorded). */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    this.#cancelPoll?.();
-    this.#cancelPoll = null;
-    await this.#running;
+    await this.#loop.stop();
   }
 
   /** Claims and sends one batch; resolves with how many messages it claimed (tests drive it). */
@@ -142,30 +135,6 @@ export class Dispatcher {
     });
     await Promise.all(claimed.map((m) => this.#deliver(m)));
     return claimed.length;
-  }
-
-  #schedulePoll(): void {
-    if (this.#stopped) return;
-    this.#cancelPoll?.();
-    this.#cancelPoll = this.#deps.clock.setTimer(this.settings.pollMs, () => {
-      this.#cancelPoll = null;
-      this.nudge();
-    });
-  }
-
-  async #loop(): Promise<void> {
-    for (;;) {
-      this.#again = false;
-      let claimed = 0;
-      try {
-        claimed = await this.runOnce();
-      } catch (error) {
-        // A database hiccup: the poll tries again; leases keep claimed messages safe meanwhile.
-        this.#deps.log.warn({ err: error }, 'courier round failed');
-        return;
-      }
-      if (this.#stopped || (claimed < this.settings.batchSize && !this.#again)) return;
-    }
   }
 
   async #deliver(message: ClaimedMessage): Promise<void> {

@@ -7,6 +7,7 @@
  * else (or a timeout, or no answer) retries with the courier's backoff (exponential, equal jitter)
  * until the delivery is a day old, then it is `failed` (redelivery by id can revive it).
  */
+import { PollingLoop } from '../lib/polling-loop.js';
 import { Webhook } from 'standardwebhooks';
 import { backoffDelay, type BackoffSettings } from '../courier/backoff.js';
 import type { Clock } from '../ports/clock.js';
@@ -68,41 +69,33 @@ function realTimer(ms: number, fn: () => void): () => void {
 export class WebhookDispatcher {
   readonly settings: WebhookSettings;
   readonly #deps: WebhookDispatcherDeps;
-  #running: Promise<void> | null = null;
-  #again = false;
-  #stopped = true;
-  #cancelPoll: (() => void) | null = null;
+  readonly #loop: PollingLoop;
 
   constructor(deps: WebhookDispatcherDeps) {
     this.#deps = deps;
     this.settings = { ...DEFAULT_WEBHOOK_SETTINGS, ...deps.settings };
-  }
-
-  /** Starts polling, with a first round (deliveries left by a previous process). */
-  start(): void {
-    this.#stopped = false;
-    this.nudge();
-  }
-
-  /** Asks for a round soon; a round in flight does one more. Ignored until started. */
-  nudge(): void {
-    if (this.#stopped) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#running = this.#loop().finally(() => {
-      this.#running = null;
-      this.#schedulePoll();
+    this.#loop = new PollingLoop({
+      round: () => this.runOnce(),
+      batchSize: this.settings.batchSize,
+      pollMs: this.settings.pollMs,
+      setTimer: deps.setTimer ?? realTimer,
+      onError: (error) => deps.log.warn({ err: error }, 'webhook round failed'), startStopped: true,
     });
   }
 
-  /** Stops polling and waits for the round in flight. */
+  /** Starts polling, with a first round (rows left by a previous process). */
+  start(): void {
+    this.#loop.start();
+  }
+
+  /** Asks for a round soon; a round already running does one more. */
+  nudge(): void {
+    this.#loop.nudge();
+  }
+
+  /** Stops polling and waits for the round in flight (its sends finish and are recorded). */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    this.#cancelPoll?.();
-    this.#cancelPoll = null;
-    await this.#running;
+    await this.#loop.stop();
   }
 
   /** Claims and sends one batch; resolves with how many were claimed (tests drive it). */
@@ -111,29 +104,6 @@ export class WebhookDispatcher {
     const claimed = await claimDueDeliveries(db.kysely, db.dialect, { owner, now: clock.now(), leaseMs: this.settings.leaseMs, limit: this.settings.batchSize });
     await Promise.all(claimed.map((d) => this.#deliver(d)));
     return claimed.length;
-  }
-
-  #schedulePoll(): void {
-    if (this.#stopped) return;
-    this.#cancelPoll?.();
-    this.#cancelPoll = (this.#deps.setTimer ?? realTimer)(this.settings.pollMs, () => {
-      this.#cancelPoll = null;
-      this.nudge();
-    });
-  }
-
-  async #loop(): Promise<void> {
-    for (;;) {
-      this.#again = false;
-      let claimed = 0;
-      try {
-        claimed = await this.runOnce();
-      } catch (error) {
-        this.#deps.log.warn({ err: error }, 'webhook round failed');
-        return;
-      }
-      if (this.#stopped || (claimed < this.settings.batchSize && !this.#again)) return;
-    }
   }
 
   async #deliver(delivery: ClaimedDelivery): Promise<void> {
