@@ -135,8 +135,8 @@ describe('/metrics', () => {
       assert.equal(families.get('handset_db_pool_waiting_requests')?.type, 'gauge');
     }
     assert.equal(families.get('handset_db_query_duration_seconds')?.samples[0]?.labels.dialect, server.server.deps.db.dialect);
-    // Reserved for the fraud guard, which does not exist yet: not exposed as an empty promise.
-    assert.equal(families.has('handset_policy_decisions_total'), false);
+    // The fraud policy's decisions (docs/fraud-policy.md): exposed from the start, a counter.
+    assert.equal(families.get('handset_policy_decisions_total')?.type, 'counter');
   });
 
   it('answers over inject() too, and HEAD has the headers without a body', async () => {
