@@ -48,9 +48,21 @@ function expect(condition: boolean, what: string, got: unknown): void {
   if (!condition) throw new Error(`${what}: got ${JSON.stringify(got).slice(0, 200)}`);
 }
 
-/** A number no other flow of the run uses (E.164, +1 202 5xx xxxx). */
+/** Ranges `+1 NPA NXX` with NPA 200–899 (not 900: premium rate) and NXX 200–999. */
+const RANGES = 700 * 800;
+
+/**
+ * A number no other flow of the run uses, each flow in its own range (the number without its last
+ * four digits) until 560,000 flows have run: the default fraud policy caps texts per range (50 an
+ * hour) and per number, and a soak or benchmark sending thousands of texts to one range would be
+ * measuring the policy's denials (docs/decisions.md E3).
+ */
 export function phoneFor(sequence: number): string {
-  return `+1202${5_000_000 + (sequence % 1_000_000)}`;
+  const range = sequence % RANGES;
+  const npa = 200 + Math.floor(range / 800);
+  const nxx = 200 + (range % 800);
+  const line = Math.floor(sequence / RANGES) % 10_000;
+  return `+1${npa}${nxx}${String(line).padStart(4, '0')}`;
 }
 
 /** One flow's view of its target: the next instance in turn, the timer, the SMS reader. */
