@@ -31,6 +31,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { DeviceKeyPool } from '../scripts/soak/device-key-pool.js';
 import { FLOWS, type FlowName } from '../scripts/soak/flows.js';
 import { cpuSeconds } from '../scripts/soak/process-stats.js';
 import { closedLoop, type LoopResult } from './flows/closed-loop.js';
@@ -127,9 +128,17 @@ async function main(): Promise<void> {
   const results: Record<string, Record<string, LoopResult[]>> = {};
   const yardstick: Yardstick[] = [];
   const sequences = new Map<Mode, { next: number }>();
+  const keys = new DeviceKeyPool();
+  // The last rate of each mode and flow, to fill the key pool for the next measurement.
+  const lastRate = new Map<string, number>();
+  const loop = async (d: Deployment, f: FlowName, s: number): Promise<LoopResult> => {
+    const r = await closedLoop(d, f, inFlight, s, sequences.get(d.mode)!, lastRate.get(`${d.mode} ${f}`));
+    lastRate.set(`${d.mode} ${f}`, r.flowsPerSecond);
+    return r;
+  };
   try {
     for (const m of active) {
-      deployments.push(await deploy(m, { postgresUrl, logLevel: options['log-level'], cpuProfDir: options['cpu-prof'] ? resolve(options['cpu-prof']) : undefined }));
+      deployments.push(await deploy(m, { postgresUrl, logLevel: options['log-level'], cpuProfDir: options['cpu-prof'] ? resolve(options['cpu-prof']) : undefined, keys }));
       sequences.set(m, { next: 0 });
     }
     const pinned = deployments.every((d) => d.pinned);
@@ -140,7 +149,7 @@ async function main(): Promise<void> {
     }
     console.log(`${cpus().length} CPUs; load average at start ${load.start.map((x) => x.toFixed(2)).join(' ')}; ${inFlight} flows in flight; ${seconds} s per measurement; ${rounds} round(s); log level ${options['log-level']}`);
     if (warmup > 0) {
-      for (const d of deployments) for (const f of flows) await closedLoop(d, f, inFlight, warmup, sequences.get(d.mode)!);
+      for (const d of deployments) for (const f of flows) await loop(d, f, warmup);
     }
     const statusBody = JSON.stringify({ correlationId: 'x' });
     for (let round = 0; round < rounds; round++) {
@@ -150,10 +159,10 @@ async function main(): Promise<void> {
       yardstick.push({ rps: m.rps, errors: m.errors, cpuUsPerRequest: ((cpuSeconds(bare.child.pid!) - cpuBefore) * 1e6) / total });
       for (const d of deployments) {
         for (const f of flows) {
-          const r = await closedLoop(d, f, inFlight, seconds, sequences.get(d.mode)!);
+          const r = await loop(d, f, seconds);
           ((results[d.mode] ??= {})[f] ??= []).push(r);
           console.log(
-            `round ${round + 1} ${d.mode} ${f}: ${r.flowsPerSecond.toFixed(0)} flows/s, ${r.serverCpuMsPerFlow.toFixed(2)} ms server CPU/flow, server core ${(100 * r.serverCoreBusy).toFixed(0)} % busy, load generator ${r.loadGeneratorCpuMsPerFlow.toFixed(2)} ms CPU/flow, ${r.failures} failed${r.firstFailure ? ` (first: ${r.firstFailure})` : ''}`,
+            `round ${round + 1} ${d.mode} ${f}: ${r.flowsPerSecond.toFixed(0)} flows/s, ${r.serverCpuMsPerFlow.toFixed(2)} ms server CPU/flow, server core ${(100 * r.serverCoreBusy).toFixed(0)} % busy, load generator ${r.loadGeneratorCpuMsPerFlow.toFixed(2)} ms CPU/flow${r.keysMadeInWindow ? ` (${r.keysMadeInWindow} Prove Keys made in the window)` : ''}, ${r.failures} failed${r.firstFailure ? ` (first: ${r.firstFailure})` : ''}`,
           );
         }
       }
