@@ -36,6 +36,7 @@ import { FLOWS, type FlowName } from '../scripts/soak/flows.js';
 import { cpuSeconds } from '../scripts/soak/process-stats.js';
 import { closedLoop, type LoopResult } from './flows/closed-loop.js';
 import { deploy, MODES, type Deployment, type Mode } from './flows/deployment.js';
+import { printTargets, type FlowRow } from './flows/targets.js';
 import { median } from './support/stats.js';
 import { measure, startBenchServer } from './unify.bench.js';
 
@@ -179,7 +180,7 @@ async function main(): Promise<void> {
   console.log(`\nbare Fastify JSON route (autocannon, 50 connections): ${fmt(bareRps)} req/s, ${fmt(bareCpu, 1)} µs server CPU per request, ${yardstick.reduce((a, y) => a + y.errors, 0)} errors`);
   console.log('\n| mode | flow | flows/s | server CPU ms/flow | server core busy | PG CPU ms/flow | load gen. CPU ms/flow | flow p50 / p99 ms | errors |');
   console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  const summary: Record<string, Record<string, unknown>> = {};
+  const summary: Record<string, Record<string, FlowRow & Record<string, unknown>>> = {};
   for (const [mode, byFlow] of Object.entries(results)) {
     for (const [f, runs] of Object.entries(byFlow)) {
       const pgCpu = runs[0]!.postgresCpuMsPerFlow === null ? null : median(runs.map((r) => r.postgresCpuMsPerFlow!));
@@ -193,6 +194,7 @@ async function main(): Promise<void> {
         flowP99: median(runs.map((r) => r.flow.p99)),
         flows: runs.reduce((a, r) => a + r.flows, 0),
         errors: runs.reduce((a, r) => a + r.failures, 0),
+        keysMadeInWindow: runs.reduce((a, r) => a + r.keysMadeInWindow, 0),
         calls: Object.fromEntries(Object.keys(runs[0]!.calls).map((c) => [c, { p50: median(runs.map((r) => r.calls[c]?.p50 ?? NaN)), p99: median(runs.map((r) => r.calls[c]?.p99 ?? NaN)) }])),
       };
       (summary[mode] ??= {})[f] = row;
@@ -205,11 +207,12 @@ async function main(): Promise<void> {
   console.log('| --- | --- | --- | ---: | ---: |');
   for (const [mode, byFlow] of Object.entries(summary)) {
     for (const [f, row] of Object.entries(byFlow)) {
-      for (const [c, l] of Object.entries((row as { calls: Record<string, { p50: number; p99: number }> }).calls)) {
+      for (const [c, l] of Object.entries(row.calls)) {
         console.log(`| ${mode} | ${f} | ${c} | ${fmt(l.p50, 1)} | ${fmt(l.p99, 1)} |`);
       }
     }
   }
+  printTargets(summary);
   for (const [mode, reason] of Object.entries(skipped)) console.log(`\nskipped ${mode}: ${reason}`);
   const out = options.out ? resolve(options.out) : fileURLToPath(new URL(`./out/flows-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, import.meta.url));
   mkdirSync(dirname(out), { recursive: true });
