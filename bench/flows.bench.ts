@@ -133,7 +133,8 @@ async function main(): Promise<void> {
   // The last rate of each mode and flow, to fill the key pool for the next measurement.
   const lastRate = new Map<string, number>();
   const loop = async (d: Deployment, f: FlowName, s: number): Promise<LoopResult> => {
-    const r = await closedLoop(d, f, inFlight, s, sequences.get(d.mode)!, lastRate.get(`${d.mode} ${f}`));
+    // Before a first measurement, a guess: the target rate, or (--quick, no warm-up) a CI machine's.
+    const r = await closedLoop(d, f, inFlight, s, sequences.get(d.mode)!, lastRate.get(`${d.mode} ${f}`) ?? (quick ? 200 : 2000));
     lastRate.set(`${d.mode} ${f}`, r.flowsPerSecond);
     return r;
   };
