@@ -20,7 +20,7 @@ import { ClientPath, PA_VERSION, type UnifyResponse, type UnifyResult } from '@h
 import type { OutgoingHttpHeaders } from 'node:http';
 import { latestSms } from '../../packages/server/test/support/instances.js';
 import type { Backend } from '../../packages/server/test/support/server-api.js';
-import { DeviceKeyPool } from './device-key-pool.js';
+import { DeviceKeyPool, type PooledKey } from './device-key-pool.js';
 import { JsonHttp, type JsonReply } from './json-http.js';
 import { WaitingDesktop } from './status-socket-client.js';
 
@@ -104,7 +104,7 @@ class Route {
   other(index: number): number {
     return (index + 1) % this.#target.urls.length;
   }
-  key() {
+  key(): PooledKey {
     return (this.#target.keys ?? sharedKeys).take();
   }
   time<T>(call: string, run: () => Promise<T>): Promise<T> {
