@@ -114,6 +114,11 @@ async function main(): Promise<void> {
     }
   }
   const active = modes.filter((m) => !skipped[m]);
+  if (active.length === 0) {
+    // Nothing left to measure: no bare route either (it is only the yardstick of the modes).
+    console.log('no mode left to measure');
+    return;
+  }
   // The load generator (this process, all its threads) on core 1; the servers go to core 0.
   const selfPinned = spawnSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' }).status === 0;
   const bare = await startBenchServer('bare');
