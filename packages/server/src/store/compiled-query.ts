@@ -13,7 +13,9 @@ type Executor = Kysely<Database> | Transaction<Database>;
  * What a compiled query's text depends on: the dialect's adapter, one object per `Kysely` instance
  * and shared by every transaction opened on it. Keying the cache by the executor itself would miss
  * on every transaction (each is a new object), which is where most hot statements run.
- * (`getExecutor()` is marked internal in Kysely's types but is part of its runtime API.)
+ * (`getExecutor()` is marked internal in Kysely's types but is part of its runtime API.) The adapter
+ * is shared by `withPlugin` copies too: a query-transforming plugin would be applied by whichever
+ * executor compiled first; Handset uses none.
  */
 function compilationKey(db: Executor): object {
   return db.getExecutor().adapter;
