@@ -23,9 +23,10 @@ describe('a text given up on reaches its session', () => {
   let backend: Backend;
   before(async () => {
     await fake.start();
-    // Retries come fast here (a short timeout and backoff); nothing asserts how fast.
+    // Retries come fast here (a short backoff; a timeout short enough for the hanging texts, long
+    // enough that an answering fake on a loaded machine is not taken for a hang); nothing asserts how fast.
     server = await startTestServer({
-      overrides: { env: courierEnv([fake], { HANDSET_SMS_TIMEOUT_MS: '300', HANDSET_SMS_RETRY_BASE_MS: '50' }) },
+      overrides: { env: courierEnv([fake], { HANDSET_SMS_TIMEOUT_MS: '1500', HANDSET_SMS_RETRY_BASE_MS: '50' }) },
     });
     backend = Backend.of(server);
   });
