@@ -14,12 +14,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ClientErrorCode, ValidationCode } from '@handset/protocol';
+import { ClientErrorCode, ValidationCode, type UnifyResult } from '@handset/protocol';
 import { startTestServer, type TestServer } from '../../src/testing.js';
 import { addWebhookEndpoint } from '../../src/webhooks/endpoints-repo.js';
 import { listDeliveries } from '../../src/webhooks/queue.js';
 import { cryptoRandom } from '../../src/ports/random.js';
 import type { Rule } from '../../src/policy/policy-schema.js';
+import { assertWireResult } from '../support/assertions.js';
 import { ProtocolClient } from '../support/protocol-client.js';
 import { Backend, latestMessage } from '../support/server-api.js';
 
@@ -90,6 +91,13 @@ for (const shadow of [false, true]) {
         .reverse();
     }
 
+    /** unify-status, checked against the wire rules the official SDKs need. */
+    async function statusOf(correlationId: string): Promise<UnifyResult> {
+      const status = await backend.status(correlationId);
+      assertWireResult(status);
+      return status;
+    }
+
     async function mobile(phoneNumber: string): Promise<{ correlationId: string; client: ProtocolClient }> {
       const started = await backend.unify({ possessionType: 'mobile', phoneNumber });
       return { correlationId: started.correlationId, client: new ProtocolClient(started.authToken!) };
@@ -108,13 +116,13 @@ for (const shadow of [false, true]) {
       if (shadow) {
         assert.deepEqual(reply.body, { next: 'mobile/otp' });
         await otpPasses(client, FR);
-        assert.deepEqual((await backend.status(correlationId)).evaluation, { authentication: { result: 'pass' } });
+        assert.deepEqual((await statusOf(correlationId)).evaluation, { authentication: { result: 'pass' } });
         assert.deepEqual((await webhooks(correlationId)).map((w) => w.type), ['session.succeeded']);
         return;
       }
       assert.deepEqual(reply.body, { next: 'done', error: { code: ClientErrorCode.AUTHENTICATION_FAILURE, message: 'This verification was refused.' } });
       assert.equal((await server.outbox()).filter((m) => m.to === FR).length, 0, 'no text');
-      const status = await backend.status(correlationId);
+      const status = await statusOf(correlationId);
       assert.equal(status.success, 'false');
       assert.deepEqual(status.evaluation, { authentication: { result: 'fail', failureReasons: { 9803: TEXT[9803] } } });
       const entries = await timeline(correlationId);
@@ -141,7 +149,7 @@ for (const shadow of [false, true]) {
         await opened.body?.cancel();
         const pushed = JSON.parse(await socket.next()) as unknown;
         assert.deepEqual(await matchedRules(started.correlationId), [`fail-gb-at-verify matched:fail:${mode}:9803`]);
-        const status = await backend.status(started.correlationId);
+        const status = await statusOf(started.correlationId);
         if (shadow) {
           assert.equal(opened.status, 302);
           assert.deepEqual(pushed, { next: 'done' });
@@ -164,7 +172,7 @@ for (const shadow of [false, true]) {
       assert.deepEqual((await client.otpStart()).body, { next: 'mobile/otp' });
       const { code } = await latestMessage(server, GB);
       const reply = await client.otpFinish(code!);
-      const status = await backend.status(correlationId);
+      const status = await statusOf(correlationId);
       if (shadow) {
         assert.deepEqual(reply.body, { next: 'done' });
         assert.equal(status.success, 'true');
@@ -180,7 +188,7 @@ for (const shadow of [false, true]) {
       assert.deepEqual(await matchedRules(correlationId), [`otp-only-ca matched:require_otp:${mode}:9134`]);
       if (shadow) {
         assert.equal(auth.finish?.body.next, 'done');
-        assert.deepEqual((await backend.status(correlationId)).evaluation, { authentication: { result: 'pass' } });
+        assert.deepEqual((await statusOf(correlationId)).evaluation, { authentication: { result: 'pass' } });
         return;
       }
       // {error, next: "mobile/otp"}: the SDK follows next without reporting (client-protocol.md §2.3), as after a failed Mobile Auth.
@@ -188,7 +196,7 @@ for (const shadow of [false, true]) {
       assert.equal(auth.finish, null);
       assert.deepEqual((await client.otpStart()).body, { next: 'mobile/otp' });
       await otpPasses(client, CA);
-      const status = await backend.status(correlationId);
+      const status = await statusOf(correlationId);
       assert.equal(status.success, 'true');
       assert.deepEqual(status.evaluation, { authentication: { result: 'pass' }, risk: { result: 'fail', failureReasons: { 9134: TEXT[9134] } } });
       assert.deepEqual((await webhooks(correlationId)).map((w) => w.type), ['session.succeeded'], 'require_otp raises no fraud.denied');
@@ -199,7 +207,7 @@ for (const shadow of [false, true]) {
       assert.deepEqual((await client.otpStart()).body, { next: 'mobile/otp' });
       await otpPasses(client, DE);
       assert.deepEqual(await matchedRules(correlationId), [`flag-de matched:flag:${mode}:9131`]);
-      const status = await backend.status(correlationId);
+      const status = await statusOf(correlationId);
       assert.equal(status.success, 'true');
       const expected = shadow
         ? { authentication: { result: 'pass' } }
@@ -214,10 +222,10 @@ for (const shadow of [false, true]) {
       if (shadow) assert.deepEqual(reply.body, { next: 'mobile/otp' });
       else assert.equal((reply.body.data as { code: number }).code, ValidationCode.INVALID_PHONE_NUMBER);
       assert.equal((await server.outbox()).filter((m) => m.to === PREMIUM).length, shadow ? 1 : 0);
-      assert.equal((await backend.status(correlationId)).evaluation, undefined, 'a pending session has no evaluation yet');
+      assert.equal((await statusOf(correlationId)).evaluation, undefined, 'a pending session has no evaluation yet');
       // The person gives up: the browser reports the failure.
       await client.reportError('mobile/otp', 'the user cancelled');
-      const status = await backend.status(correlationId);
+      const status = await statusOf(correlationId);
       assert.equal(status.success, 'false');
       const authentication = { result: 'fail', failureReasons: { 9100: TEXT[9100] } };
       assert.deepEqual(status.evaluation, shadow ? { authentication } : { authentication, risk: { result: 'fail', failureReasons: { 9802: TEXT[9802] } } });
