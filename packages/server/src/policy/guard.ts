@@ -77,6 +77,8 @@ async function guard(
   deps: Deps,
   ctx: StepContext,
   point: PolicyPoint,
+  /** The number the step is about (a send's destination; else the session's), for `fraud.denied`. */
+  phoneE164: string | null,
   signalsFor: (used: Set<SignalName>) => Promise<Signals>,
 ): Promise<PolicyDecision> {
   const { policy, signals: used } = deps.policy.current.at[point];
@@ -98,7 +100,7 @@ async function guard(
     await enqueueWebhookEvent(ctx.trx, webhookEnqueueDeps(deps), {
       type: 'fraud.denied',
       clientId: session.client_id,
-      phoneE164: session.phone_e164,
+      phoneE164,
       data: { correlationId: session.correlation_id, possessionType: session.possession_type, point, action: decision.action, rule: rule.id, reason: String(decision.reason) },
     });
   }
@@ -111,15 +113,15 @@ async function guard(
  * session has ended.
  */
 export function guardSend(deps: Deps, ctx: StepContext, to: string): Promise<PolicyDecision> {
-  return guard(deps, ctx, 'send', (used) => sendSignals(deps, ctx, to, used));
+  return guard(deps, ctx, 'send', to, (used) => sendSignals(deps, ctx, to, used));
 }
 
 /** `mobile_auth`: a Mobile Auth attempt is about to start. `require_otp`: the caller refuses it; `fail`: the session has ended. */
 export function guardMobileAuth(deps: Deps, ctx: StepContext): Promise<PolicyDecision> {
-  return guard(deps, ctx, 'mobile_auth', (used) => mobileAuthSignals(deps, ctx, used));
+  return guard(deps, ctx, 'mobile_auth', ctx.session.phone_e164, (used) => mobileAuthSignals(deps, ctx, used));
 }
 
 /** `verify`: a code is about to be checked, or an Instant Link was opened. `fail`: the session has ended (no check). */
 export function guardVerify(deps: Deps, ctx: StepContext): Promise<PolicyDecision> {
-  return guard(deps, ctx, 'verify', (used) => verifySignals(deps, ctx, used));
+  return guard(deps, ctx, 'verify', ctx.session.phone_e164, (used) => verifySignals(deps, ctx, used));
 }

@@ -7,13 +7,12 @@ import { ClientErrorCode, Step, type ClientEnvelope, type MobileAuthStartRequest
 import type { Deps } from '../deps.js';
 import { byAuthId, runSessionStep, type StepContext } from '../flows/session-tx.js';
 import { randomToken } from '../ports/random.js';
-import { failure, next, sessionGone, stepNotAllowed } from './envelope.js';
+import { failure, next, policyRefused, sessionGone, stepNotAllowed } from './envelope.js';
 import { applyAndSettle } from '../flows/settle.js';
 import { deviceMatchFor } from './change-number.js';
 import { isOperatorVfp } from '../mobile-auth/choose-provider.js';
 import { findSessionBy } from '../store/sessions-repo.js';
 import { guardMobileAuth } from '../policy/guard.js';
-import { POLICY_REFUSED } from './send-message-step.js';
 
 const MOBILE_AUTH_REFUSED = 'Mobile Auth is not available for this verification';
 
@@ -49,7 +48,7 @@ export async function startMobileAuth(deps: Deps, authId: string, _body: MobileA
     async (ctx) => {
       if (!ctx.permits({ type: 'mobile_auth_started' })) return stepNotAllowed(ctx.session, 'Mobile Auth');
       const policy = await guardMobileAuth(deps, ctx);
-      if (policy.action === 'fail') return failure(ClientErrorCode.AUTHENTICATION_FAILURE, POLICY_REFUSED, Step.DONE);
+      if (policy.action === 'fail') return policyRefused();
       // require_otp: no Mobile Auth for this session; the SDK follows `next` to OTP, as after a failed attempt.
       if (policy.action === 'require_otp') return failure(ClientErrorCode.AUTHENTICATION_EXTERNAL_FAILURE, MOBILE_AUTH_REFUSED, Step.MOBILE_OTP);
       ctx.apply({ type: 'mobile_auth_started' });

@@ -11,8 +11,8 @@ import { SANDBOX_OTP } from '../flows/sandbox-users.js';
 import { byAuthId, runSessionStep, type StepContext } from '../flows/session-tx.js';
 import { DEFAULT_OTP_TEMPLATE, otpLength, renderOtp } from '../flows/sms-templates.js';
 import { safeEqual, sha256Hex } from '../lib/hash.js';
-import { failure, next, sessionGone, stepNotAllowed } from './envelope.js';
-import { POLICY_REFUSED, sendMessageStep, type MessageChannel } from './send-message-step.js';
+import { failure, next, policyRefused, sessionGone, stepNotAllowed } from './envelope.js';
+import { sendMessageStep, type MessageChannel } from './send-message-step.js';
 import { guardVerify } from '../policy/guard.js';
 import { applyAndSettle } from '../flows/settle.js';
 
@@ -54,7 +54,7 @@ export async function finishOtp(deps: Deps, authId: string, otp: string): Promis
       const result = ctx.permits({ type: 'otp_checked', result: 'expired' }) ? checkCode(ctx, otp) : null;
       if (result === null) return stepNotAllowed(ctx.session, 'OTP check');
       // fail at `verify`: the session ends with the rule's reason, whatever the code.
-      if ((await guardVerify(deps, ctx)).action === 'fail') return failure(ClientErrorCode.AUTHENTICATION_FAILURE, POLICY_REFUSED, Step.DONE);
+      if ((await guardVerify(deps, ctx)).action === 'fail') return policyRefused();
       const decision = await applyAndSettle(deps, ctx, { type: 'otp_checked', result });
       if (!decision.ok) return stepNotAllowed(ctx.session, 'OTP check');
       if (result === 'expired') {

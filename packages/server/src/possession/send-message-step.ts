@@ -5,11 +5,11 @@
  * machine decides whether a message may go out (and to which number) before anything is sent;
  * when it refuses, nothing is sent and nothing changes.
  */
-import { ClientErrorCode, Step, ValidationCode, type ClientEnvelope } from '@handset/protocol';
+import { ValidationCode, type ClientEnvelope } from '@handset/protocol';
 import type { Deps } from '../deps.js';
 import type { StepContext } from '../flows/session-tx.js';
 import { deviceMatchFor, readTypedNumber } from './change-number.js';
-import { failure, next, stepNotAllowed } from './envelope.js';
+import { next, policyRefused, stepNotAllowed } from './envelope.js';
 import { guardSend } from '../policy/guard.js';
 
 export interface MessageChannel {
@@ -24,8 +24,6 @@ export interface MessageChannel {
 }
 
 const TEXT_DENIED = 'This number cannot receive a verification text. Try another number.';
-/** The reply when the fraud policy ends the session: the SDK goes to `done` and the integrator reads `false`. */
-export const POLICY_REFUSED = 'This verification was refused.';
 const TOO_MANY_MESSAGES = 'Too many messages were sent in this verification. Use the last one you received, or start again.';
 
 /** `mobileNumber`: absent or `""` → the session's number (first send or resend); a number → change of number. */
@@ -46,10 +44,10 @@ export async function sendMessageStep(
   // The fraud policy runs only on a send the state machine would allow: a refused step sends nothing anyway.
   if (ctx.permits(event)) {
     const policy = await guardSend(deps, ctx, to);
-    // deny_send: nothing is queued and nothing changes; the SDK asks for a number again (docs/fraud-policy.md).
+    // deny_send: nothing is queued and the state does not change (the reason is recorded); the SDK asks for a number again (docs/fraud-policy.md).
     if (policy.action === 'deny_send') return next(channel.step, { code: ValidationCode.INVALID_PHONE_NUMBER, message: TEXT_DENIED });
     // fail: the session has ended (the guard applied policy_failed); nothing is sent.
-    if (policy.action === 'fail') return failure(ClientErrorCode.AUTHENTICATION_FAILURE, POLICY_REFUSED, Step.DONE);
+    if (policy.action === 'fail') return policyRefused();
   }
   const decision = ctx.apply(event);
   if (!decision.ok) {

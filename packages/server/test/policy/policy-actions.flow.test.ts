@@ -138,6 +138,21 @@ for (const shadow of [false, true]) {
       assert.equal((await client.otpFinish('1234')).body.error?.code, ClientErrorCode.AUTHENTICATION_PROHIBITED_ACTION);
     });
 
+    it(`fail at a change of number: ${shadow ? 'recorded only' : 'fraud.denied names the (masked) number the text would have gone to'}`, async () => {
+      const { correlationId, client } = await mobile('+12025550181');
+      assert.deepEqual((await client.otpStart()).body, { next: 'mobile/otp' });
+      const reply = await client.otpStart(FR);
+      const denied = (await webhooks(correlationId)).filter((w) => w.type === 'fraud.denied');
+      if (shadow) {
+        assert.deepEqual(reply.body, { next: 'mobile/otp' });
+        assert.deepEqual(denied, []);
+        return;
+      }
+      assert.equal(reply.body.next, 'done');
+      assert.deepEqual(denied.map((w) => w.data.phoneNumberMasked), ['+33*****5678']);
+      assert.equal((await statusOf(correlationId)).success, 'false');
+    });
+
     it(`fail at a verification: ${shadow ? 'recorded only, the link opens' : 'the opened link fails the session and the waiting desktop hears it at once'}`, async () => {
       const started = await backend.unify({ possessionType: 'desktop', phoneNumber: GB, finalTargetUrl: 'https://shop.example.com/done' });
       const client = new ProtocolClient(started.authToken!);
