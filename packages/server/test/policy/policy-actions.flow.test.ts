@@ -82,13 +82,14 @@ for (const shadow of [false, true]) {
       return (await timeline(correlationId)).filter((e) => e.type.startsWith('policy:') && e.reason!.startsWith('matched:')).map((e) => `${e.type.slice(7)} ${e.reason}`);
     }
 
-    /** The webhook events enqueued for the session: `{type, data}`. */
+    /** The webhook events enqueued for the session: `{type, data}`, by type. */
     async function webhooks(correlationId: string): Promise<Array<{ type: string; data: Record<string, unknown> }>> {
-      const all = await listDeliveries(server.server.deps.db.kysely, endpointId, 1000);
+      const all = await listDeliveries(server.server.deps.db.kysely, { endpointId, limit: 1000 });
       return all
         .map((d) => JSON.parse(d.payload) as { type: string; data: Record<string, unknown> })
         .filter((p) => p.data.correlationId === correlationId)
-        .reverse();
+        // One step enqueues its events at one time stamp: their order in the queue is not theirs, so sort by type.
+        .sort((a, b) => a.type.localeCompare(b.type));
     }
 
     /** unify-status, checked against the wire rules the official SDKs need. */
