@@ -28,7 +28,7 @@ function sessionRow(now: number): SessionRow {
     final_target_url: null, sms_message: null, allow_otp_retry: 0, rebind: 0, client_request_id: 'bench', client_customer_id: null,
     client_human_id: null, email_address: null, ip_address: null, device_id: null, device_match: null, failure_reason: null,
     otp_hash: null, otp_sent_at: null, otp_attempts: 0, otp_resends: 0, link_hash: null, link_sent_at: null, link_resends: 0,
-    proof_to: null, sim_swap_risk: null, mobile_auth_vouched: null, mobile_auth_token: null, mobile_auth_confirmed: 0, created_at: now, expires_at: now + 900_000, ended_at: null,
+    proof_to: null, sim_swap_risk: null, policy_reasons: null, mobile_auth_vouched: null, mobile_auth_token: null, mobile_auth_confirmed: 0, created_at: now, expires_at: now + 900_000, ended_at: null,
     purge_at: now + 1_800_000,
   };
 }

@@ -89,4 +89,16 @@ export const FAILURE_REASON_TEXT: Readonly<Record<string, string>> = {
   '9100': 'Phone possession incomplete.',
   '9101': "Phone number doesn't match Prove Key. Rebind required.",
   '9801': 'The text could not be delivered to the phone number.',
+  // Reasons of the fraud policy (docs/fraud-policy.md "Reason codes"): Prove's where one exists…
+  '9131': 'Non-mobile line.',
+  '9134': 'Non-fixed VoIP.',
+  // …and Handset's own, 9800-9899 (docs/decisions.md E2).
+  '9802': "The number's line type takes no verification texts (premium rate or shared cost).",
+  '9803': "The number's country is not allowed.",
+  '9804': 'Too many texts to this number.',
+  '9805': 'Too many texts to this number range.',
+  '9806': 'Too many texts for this client, address or country.',
 };
+
+/** The text of a reason code a policy uses that {@link FAILURE_REASON_TEXT} does not know. */
+export const POLICY_REASON_TEXT = 'A rule of the fraud policy fired.';

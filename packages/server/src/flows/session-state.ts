@@ -45,6 +45,8 @@ export type SessionEvent =
   | { type: 'client_failed' }
   /** The courier gave up on a text (a permanent refusal, or every attempt failed). */
   | { type: 'message_failed'; to: string }
+  /** An enforced `fail` rule of the fraud policy ended the session with its reason code (policy/guard.ts). */
+  | { type: 'policy_failed'; reason: string }
   /** `/v3/unify-bind` for `phone` after the integrator's own possession check. */
   | { type: 'bound'; phone: string }
   | { type: 'expired' };
@@ -187,6 +189,10 @@ export function decide(session: SessionFacts, event: SessionEvent): Decision {
       if (!waiting || event.to !== session.proof_to || !proofIsForCurrentNumber(session)) return refuse();
       return fail(FailureReason.MESSAGE_UNDELIVERABLE, { otp_hash: null, link_hash: null, proof_to: null });
     }
+    case 'policy_failed':
+      // The policy is evaluated only where the session waits for the person (policy/points.ts).
+      if (!PENDING_STATES.has(state)) return refuse();
+      return fail(event.reason, { otp_hash: null, link_hash: null, proof_to: null, mobile_auth_token: null });
     case 'bound':
       if (state !== 'possession_required') return refuse();
       if (session.phone_e164 === null) return go('succeeded', { phone_e164: event.phone, failure_reason: null }, true);

@@ -151,6 +151,7 @@ export async function startUnify(deps: Deps, clientId: string, request: UnifyReq
     link_resends: 0,
     proof_to: null,
     sim_swap_risk: null,
+    policy_reasons: null,
     mobile_auth_vouched: null,
     mobile_auth_token: null,
     mobile_auth_confirmed: 0,

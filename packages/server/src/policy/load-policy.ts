@@ -8,8 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { Value } from 'typebox/value';
 import { jsonErrorOffset } from './json-error-position.js';
-import { PolicySchema, type Comparison, type Condition, type PolicyFile } from './policy-schema.js';
+import { PolicySchema, type Comparison, type Condition, type PolicyFile, type Rule } from './policy-schema.js';
 import { SIGNALS, isSignalName, type SignalKind } from './signals.js';
+import { ACTION_POINTS, SIGNAL_POINTS, pointsOf } from './points.js';
 
 export type PolicyRead = { ok: true; policy: PolicyFile } | { ok: false; errors: string[] };
 
@@ -71,6 +72,25 @@ function comparisonErrors(c: Comparison, path: string): string[] {
   return [];
 }
 
+/** A rule's points fit its action and the signals it reads (policy/points.ts). */
+function pointErrors(rule: Rule, i: number): string[] {
+  const errors: string[] = [];
+  const points = pointsOf(rule);
+  const field = rule.at ? `rules[${i}].at` : `rules[${i}]`;
+  const allowed = ACTION_POINTS[rule.action];
+  for (const point of points) {
+    if (allowed && !allowed.includes(point)) {
+      errors.push(`${field}: ${rule.action} applies only at ${allowed.join(', ')}, not at ${point}${rule.at ? '' : ' (a rule without "at" applies at send)'}`);
+    }
+  }
+  for (const c of comparisons(rule.when).list) {
+    const only = isSignalName(c.signal) ? SIGNAL_POINTS[c.signal] : undefined;
+    const outside = only ? points.filter((p) => !only.includes(p)) : [];
+    if (outside.length) errors.push(`${field}: ${c.signal} is computed only at ${only!.join(', ')}, not at ${outside.join(', ')}`);
+  }
+  return errors;
+}
+
 /** Validates a parsed policy; errors name the field path. */
 export function validatePolicy(value: unknown): PolicyRead {
   const errors = schemaErrors(value);
@@ -82,6 +102,7 @@ export function validatePolicy(value: unknown): PolicyRead {
     seen.add(rule.id);
     const { list, key } = comparisons(rule.when);
     list.forEach((c, j) => errors.push(...comparisonErrors(c, key ? `rules[${i}].when.${key}[${j}]` : `rules[${i}].when`)));
+    errors.push(...pointErrors(rule, i));
   });
   return errors.length ? { ok: false, errors } : { ok: true, policy };
 }

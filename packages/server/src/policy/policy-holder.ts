@@ -11,12 +11,20 @@ import { signalsUsed } from './engine.js';
 import { readPolicyFile, validatePolicy } from './load-policy.js';
 import type { PolicyFile } from './policy-schema.js';
 import type { SignalName } from './signals.js';
+import { rulesByPoint, type PolicyPoint } from './points.js';
 
 export interface LoadedPolicy {
   policy: PolicyFile;
   /** Where it came from: a file path, or `default`. */
   source: string;
   /** The signals its rules read (computed once per load). */
+  signals: Set<SignalName>;
+  /** Per evaluation point: the rules that apply there and the signals they read (computed once per load). */
+  at: Record<PolicyPoint, PointRules>;
+}
+
+export interface PointRules {
+  policy: PolicyFile;
   signals: Set<SignalName>;
 }
 
@@ -51,7 +59,9 @@ export class PolicyHolder {
 }
 
 function loaded(policy: PolicyFile, source: string): LoadedPolicy {
-  return { policy, source, signals: signalsUsed(policy) };
+  const at = {} as Record<PolicyPoint, PointRules>;
+  for (const [point, rules] of Object.entries(rulesByPoint(policy)) as Array<[PolicyPoint, PolicyFile]>) at[point] = { policy: rules, signals: signalsUsed(rules) };
+  return { policy, source, signals: signalsUsed(policy), at };
 }
 
 /** The policy named by `HANDSET_POLICY_FILE` (or the default one); throws ConfigError when invalid. */

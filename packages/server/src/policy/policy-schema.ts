@@ -14,6 +14,10 @@ export type PolicyAction = (typeof ACTIONS)[number];
 export const OPS = ['==', '!=', '<', '<=', '>', '>=', 'in', 'not_in'] as const;
 export type Op = (typeof OPS)[number];
 
+/** Where the policy is evaluated (docs/fraud-policy.md "Evaluation points"). */
+export const POLICY_POINTS = ['send', 'mobile_auth', 'verify'] as const;
+export type PolicyPoint = (typeof POLICY_POINTS)[number];
+
 export const ComparisonSchema = Type.Object(
   {
     signal: Type.String({ minLength: 1 }),
@@ -40,6 +44,10 @@ export const RuleSchema = Type.Object(
     /** A Global Fraud Policy reason code: Prove's where one exists, Handset's own 9800-9899. */
     reason: Type.Integer({ minimum: 9000, maximum: 9999 }),
     shadow: Type.Optional(Type.Boolean()),
+    /** The evaluation points the rule applies at; default `["send"]` (policy/points.ts). */
+    at: Type.Optional(
+      Type.Array(Type.Union([Type.Literal('send'), Type.Literal('mobile_auth'), Type.Literal('verify')]), { minItems: 1, uniqueItems: true }),
+    ),
   },
   { additionalProperties: false },
 );

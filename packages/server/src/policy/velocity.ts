@@ -11,7 +11,7 @@
  * Counting happens before the decision (count, then compare the count before this send), so two
  * sends at once never both see "one left". A send the policy then denies has still been counted
  * (the counters measure what was asked for, which is what pumping produces); a step that rolls
- * back counts nothing on PostgreSQL (counted in its transaction, policy/send-guard.ts).
+ * back counts nothing on PostgreSQL (counted in its transaction, policy/point-signals.ts).
  */
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { MakeLimiter } from '../http/limiter-store.js';

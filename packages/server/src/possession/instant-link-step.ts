@@ -13,6 +13,7 @@ import { randomToken } from '../ports/random.js';
 import { sessionGone } from './envelope.js';
 import { sendMessageStep, type MessageChannel } from './send-message-step.js';
 import { applyAndSettle } from '../flows/settle.js';
+import { guardVerify } from '../policy/guard.js';
 
 /** Decision C3: "wait on the status socket". */
 const WAIT: ClientEnvelope = { next: Step.END, data: {} };
@@ -56,6 +57,8 @@ export async function openInstantLink(deps: Deps, token: string): Promise<LinkOp
     async (ctx): Promise<LinkOpening> => {
       const target = ctx.session.final_target_url;
       if (!target) return { kind: 'unknown' };
+      // fail at `verify`: the session ends with the rule's reason instead of succeeding.
+      if (ctx.permits({ type: 'link_opened' }) && (await guardVerify(deps, ctx)).action === 'fail') return { kind: 'expired' };
       await applyAndSettle(deps, ctx, { type: 'link_opened' });
       if (ctx.session.state !== 'succeeded') return { kind: 'expired' };
       return { kind: 'redirect', location: finalTarget(target, ctx.session.auth_id) };

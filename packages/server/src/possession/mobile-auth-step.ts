@@ -7,11 +7,14 @@ import { ClientErrorCode, Step, type ClientEnvelope, type MobileAuthStartRequest
 import type { Deps } from '../deps.js';
 import { byAuthId, runSessionStep, type StepContext } from '../flows/session-tx.js';
 import { randomToken } from '../ports/random.js';
-import { failure, next, sessionGone, stepNotAllowed } from './envelope.js';
+import { failure, next, policyRefused, sessionGone, stepNotAllowed } from './envelope.js';
 import { applyAndSettle } from '../flows/settle.js';
 import { deviceMatchFor } from './change-number.js';
 import { isOperatorVfp } from '../mobile-auth/choose-provider.js';
 import { findSessionBy } from '../store/sessions-repo.js';
+import { guardMobileAuth } from '../policy/guard.js';
+
+const MOBILE_AUTH_REFUSED = 'Mobile Auth is not available for this verification';
 
 /**
  * With operators configured, the authorization URL of the operator serving the session's number
@@ -31,7 +34,11 @@ async function operatorRedirect(deps: Deps, authId: string, token: string, addre
   return `${deps.config.publicUrl}/v1/operator/callback?error=temporarily_unavailable`;
 }
 
-/** `address`: the caller's address key; an operator callback must come from it (choose-provider.ts). */
+/**
+ * `address`: the caller's address key; an operator callback must come from it (choose-provider.ts).
+ * The fraud policy's `mobile_auth` rules run in the step (policy/guard.ts), after the operator's
+ * start: a refused attempt leaves an operator authorization unused, which expires on its own.
+ */
 export async function startMobileAuth(deps: Deps, authId: string, _body: MobileAuthStartRequest, address: string): Promise<ClientEnvelope> {
   const token = randomToken(deps.random, 24);
   const operatorUrl = await operatorRedirect(deps, authId, token, address);
@@ -39,7 +46,12 @@ export async function startMobileAuth(deps: Deps, authId: string, _body: MobileA
     deps,
     byAuthId(authId),
     async (ctx) => {
-      if (!ctx.apply({ type: 'mobile_auth_started' }).ok) return stepNotAllowed(ctx.session, 'Mobile Auth');
+      if (!ctx.permits({ type: 'mobile_auth_started' })) return stepNotAllowed(ctx.session, 'Mobile Auth');
+      const policy = await guardMobileAuth(deps, ctx);
+      if (policy.action === 'fail') return policyRefused();
+      // require_otp: no Mobile Auth for this session; the SDK follows `next` to OTP, as after a failed attempt.
+      if (policy.action === 'require_otp') return failure(ClientErrorCode.AUTHENTICATION_EXTERNAL_FAILURE, MOBILE_AUTH_REFUSED, Step.MOBILE_OTP);
+      ctx.apply({ type: 'mobile_auth_started' });
       ctx.stage({ mobile_auth_token: token, mobile_auth_vouched: null });
       return next(Step.MOBILE_INSTANT, { redirectUrl: operatorUrl ?? deps.carrier.redirectUrl(token) });
     },

@@ -11,8 +11,9 @@ import { SANDBOX_OTP } from '../flows/sandbox-users.js';
 import { byAuthId, runSessionStep, type StepContext } from '../flows/session-tx.js';
 import { DEFAULT_OTP_TEMPLATE, otpLength, renderOtp } from '../flows/sms-templates.js';
 import { safeEqual, sha256Hex } from '../lib/hash.js';
-import { failure, next, sessionGone, stepNotAllowed } from './envelope.js';
+import { failure, next, policyRefused, sessionGone, stepNotAllowed } from './envelope.js';
 import { sendMessageStep, type MessageChannel } from './send-message-step.js';
+import { guardVerify } from '../policy/guard.js';
 import { applyAndSettle } from '../flows/settle.js';
 
 /** A code is bound to its session and to the number it was sent to: it cannot prove another. */
@@ -52,6 +53,8 @@ export async function finishOtp(deps: Deps, authId: string, otp: string): Promis
     async (ctx) => {
       const result = ctx.permits({ type: 'otp_checked', result: 'expired' }) ? checkCode(ctx, otp) : null;
       if (result === null) return stepNotAllowed(ctx.session, 'OTP check');
+      // fail at `verify`: the session ends with the rule's reason, whatever the code.
+      if ((await guardVerify(deps, ctx)).action === 'fail') return policyRefused();
       const decision = await applyAndSettle(deps, ctx, { type: 'otp_checked', result });
       if (!decision.ok) return stepNotAllowed(ctx.session, 'OTP check');
       if (result === 'expired') {

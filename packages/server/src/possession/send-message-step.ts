@@ -9,8 +9,8 @@ import { ValidationCode, type ClientEnvelope } from '@handset/protocol';
 import type { Deps } from '../deps.js';
 import type { StepContext } from '../flows/session-tx.js';
 import { deviceMatchFor, readTypedNumber } from './change-number.js';
-import { next, stepNotAllowed } from './envelope.js';
-import { guardSend } from '../policy/send-guard.js';
+import { next, policyRefused, stepNotAllowed } from './envelope.js';
+import { guardSend } from '../policy/guard.js';
 
 export interface MessageChannel {
   /** The state machine event, and so the state that means "a message went out". */
@@ -44,8 +44,10 @@ export async function sendMessageStep(
   // The fraud policy runs only on a send the state machine would allow: a refused step sends nothing anyway.
   if (ctx.permits(event)) {
     const policy = await guardSend(deps, ctx, to);
-    // deny_send: nothing is queued and nothing changes; the SDK asks for a number again (docs/fraud-policy.md).
+    // deny_send: nothing is queued and the state does not change (the reason is recorded); the SDK asks for a number again (docs/fraud-policy.md).
     if (policy.action === 'deny_send') return next(channel.step, { code: ValidationCode.INVALID_PHONE_NUMBER, message: TEXT_DENIED });
+    // fail: the session has ended (the guard applied policy_failed); nothing is sent.
+    if (policy.action === 'fail') return policyRefused();
   }
   const decision = ctx.apply(event);
   if (!decision.ok) {

@@ -336,6 +336,17 @@ const webhooks: Migration = {
   },
 };
 
+/**
+ * The fraud policy's reasons recorded on a session (docs/fraud-policy.md "evaluation"): the codes
+ * of the enforced `flag`, `deny_send` and `require_otp` rules that fired, comma-separated in the
+ * order they first fired; `unify-status` reports them under `evaluation.risk`. Null: none.
+ */
+const policyReasons: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('sessions').addColumn('policy_reasons', 'text').execute();
+  },
+};
+
 /** Every migration, in order of their keys. */
 export const migrations: Record<string, Migration> = {
   '2026_11_25_001_initial': initial,
@@ -348,6 +359,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_008_sim_swap': simSwap,
   '2026_12_01_009_mobile_auth_vouched': mobileAuthVouched,
   '2026_12_01_010_webhooks': webhooks,
+  '2026_12_01_011_policy_reasons': policyReasons,
 };
 
 export const migrationProvider: MigrationProvider = {

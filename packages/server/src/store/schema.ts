@@ -51,6 +51,8 @@ export interface SessionsTable {
   failure_reason: string | null;
   /** The SIM swap signal: null not checked, '' no reason, else the 9135 reason's description (migration 008). */
   sim_swap_risk: string | null;
+  /** Reason codes of the fraud policy's enforced flag, deny_send and require_otp rules (`9802,9131`); null: none. */
+  policy_reasons: string | null;
   otp_hash: string | null;
   otp_sent_at: number | null;
   otp_attempts: number;

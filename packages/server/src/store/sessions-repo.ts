@@ -18,6 +18,7 @@ const SESSION_COLUMNS = [
   'ip_address', 'device_id', 'device_match', 'failure_reason', 'otp_hash', 'otp_sent_at',
   'otp_attempts', 'otp_resends', 'link_hash', 'link_sent_at', 'link_resends', 'proof_to', 'mobile_auth_token',
   'mobile_auth_confirmed', 'created_at', 'expires_at', 'ended_at', 'purge_at', 'sim_swap_risk', 'mobile_auth_vouched',
+  'policy_reasons',
 ] as const satisfies ReadonlyArray<keyof SessionRow>;
 
 // Compile-time check that SESSION_COLUMNS names every column.
@@ -37,7 +38,7 @@ export async function insertSession(q: Executor, row: SessionRow): Promise<void>
 /** The columns `unify-status` reads: its hot path selects only these. */
 export const STATUS_COLUMNS = [
   'correlation_id', 'state', 'possession_type', 'expires_at', 'link_sent_at', 'phone_display',
-  'prove_id', 'client_human_id', 'failure_reason', 'device_id', 'sim_swap_risk',
+  'prove_id', 'client_human_id', 'failure_reason', 'device_id', 'sim_swap_risk', 'policy_reasons',
 ] as const satisfies ReadonlyArray<keyof SessionRow>;
 export type StatusRow = Pick<SessionRow, (typeof STATUS_COLUMNS)[number]>;
 

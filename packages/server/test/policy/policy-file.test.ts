@@ -39,6 +39,14 @@ const errorsOf = (value: unknown): string[] => {
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+let written = 0;
+/** The holder of `p` loaded from a file, as the server loads it. */
+function policyFromEnvWith(p: PolicyFile): ReturnType<typeof policyFromEnv> {
+  const file = join(dir, `points-${(written += 1)}.json`);
+  writeFileSync(file, JSON.stringify(p));
+  return policyFromEnv({ HANDSET_POLICY_FILE: file });
+}
+
 describe('policy file validation', () => {
   it('accepts the default policy and a policy of every condition form', () => {
     assert.equal(validatePolicy(DEFAULT_POLICY).ok, true);
@@ -72,6 +80,34 @@ describe('policy file validation', () => {
     ]);
     assert.deepEqual(errorsOf(policy(rule({ when: { signal: 'country', op: '==', value: 3 } }))), ['rules[0].when.value: country is a string']);
     assert.deepEqual(errorsOf(policy(rule({ when: { signal: 'country', op: '==', value: ['GB'] } }))), ['rules[0].when.value: a list needs "in" or "not_in"']);
+  });
+
+  it('accepts rules at every evaluation point, with the actions and signals that fit it', () => {
+    const points = policy(
+      rule({ id: 'fail-anywhere', at: ['send', 'mobile_auth', 'verify'], when: { signal: 'wrong_codes', op: '>=', value: 2 }, action: 'fail', reason: 9806 }),
+      rule({ id: 'otp-only', at: ['mobile_auth'], when: { signal: 'country', op: '==', value: 'CA' }, action: 'require_otp', reason: 9134 }),
+      rule({ id: 'flag-verify', at: ['verify'], when: { signal: 'resends', op: '>', value: 1 }, action: 'flag', reason: 9806 }),
+      rule({ id: 'cap', at: ['send'], when: { signal: 'sends_per_number_1h', op: '>=', value: 5 }, action: 'deny_send', reason: 9804 }),
+    );
+    assert.equal(validatePolicy(points).ok, true);
+    const byPoint = policyFromEnvWith(points).current.at;
+    assert.deepEqual(byPoint.send.policy.rules.map((r) => r.id), ['fail-anywhere', 'cap']);
+    assert.deepEqual(byPoint.mobile_auth.policy.rules.map((r) => r.id), ['fail-anywhere', 'otp-only']);
+    assert.deepEqual(byPoint.verify.policy.rules.map((r) => r.id), ['fail-anywhere', 'flag-verify']);
+    assert.deepEqual([...byPoint.verify.signals].sort(), ['resends', 'wrong_codes'], 'a point computes only the signals its own rules read');
+  });
+
+  it('refuses a point that does not exist, an empty or repeated list, and actions or signals a point cannot have', () => {
+    assert.ok(errorsOf(policy(rule({ at: ['checkout' as 'send'] }))).some((e) => e.startsWith('rules[0].at[0]:')));
+    assert.ok(errorsOf(policy(rule({ at: [] }))).some((e) => e.startsWith('rules[0].at:')));
+    assert.ok(errorsOf(policy(rule({ at: ['send', 'send'] }))).some((e) => e.startsWith('rules[0].at:')));
+    assert.deepEqual(errorsOf(policy(rule({ at: ['send', 'verify'] }))), ['rules[0].at: deny_send applies only at send, not at verify']);
+    assert.deepEqual(errorsOf(policy(rule({ action: 'require_otp' }))), [
+      'rules[0]: require_otp applies only at mobile_auth, not at send (a rule without "at" applies at send)',
+    ]);
+    assert.deepEqual(errorsOf(policy(rule({ at: ['verify'], action: 'fail', when: { all: [{ signal: 'country', op: '==', value: 'GB' }, { signal: 'sends_per_prefix_1h', op: '>', value: 3 }] } }))), [
+      'rules[0].at: sends_per_prefix_1h is computed only at send, not at verify',
+    ]);
   });
 
   it('says where a JSON syntax error is', () => {
@@ -169,5 +205,13 @@ describe('handset policy check', () => {
     const refused = check(bad);
     assert.equal(refused.status, 1);
     assert.match(refused.stderr, /rules\[0\]\.action:/);
+  });
+
+  it('refuses a rule at a point its action does not fit, naming the field', () => {
+    const bad = join(dir, 'bad-point.json');
+    writeFileSync(bad, JSON.stringify({ version: 1, rules: [rule({ at: ['mobile_auth'] })] }));
+    const refused = check(bad);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /rules\[0\]\.at: deny_send applies only at send, not at mobile_auth/);
   });
 });

@@ -29,7 +29,7 @@ function diagramEdges(): Set<string> {
 
 const EVENT_TYPES: SessionEventType[] = [
   'short_term_user', 'device_checked', 'mobile_auth_started', 'mobile_auth_failed', 'mobile_auth_passed', 'otp_sent',
-  'otp_checked', 'link_sent', 'link_opened', 'client_failed', 'bound', 'expired', 'message_failed',
+  'otp_checked', 'link_sent', 'link_opened', 'client_failed', 'bound', 'expired', 'message_failed', 'policy_failed',
 ];
 const MATCHES: DeviceMatch[] = ['new', 'match', 'mismatch', 'none'];
 
@@ -46,6 +46,7 @@ function eventVariants(): SessionEvent[] {
     { type: 'bound', phone: B },
     { type: 'message_failed', to: A },
     { type: 'message_failed', to: B },
+    { type: 'policy_failed', reason: '9803' },
   ];
   for (const match of MATCHES) {
     events.push({ type: 'device_checked', match }, { type: 'device_checked', match, keyNumber: A }, { type: 'device_checked', match, keyNumber: B });

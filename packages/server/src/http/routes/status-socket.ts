@@ -5,7 +5,7 @@
  * `pong`. The session is re-read from the database on connect, on every change event and when
  * its deadline passes, so a lost event or another instance's change is never missed for long.
  */
-import { ClientErrorCode, SOCKET_PING, SOCKET_PONG, Step, type StatusMessage } from '@handset/protocol';
+import { ClientErrorCode, FailureReason, SOCKET_PING, SOCKET_PONG, Step, type StatusMessage } from '@handset/protocol';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { Deps } from '../../deps.js';
@@ -24,7 +24,9 @@ const RECHECK_MS = 15_000;
 function messageFor(session: SessionRow, state: SessionRow['state']): StatusMessage | null {
   if (state === 'succeeded' || state === 'possession_required') return { next: Step.DONE };
   if (state === 'failed') {
-    const linkExpired = session.state === 'link_sent' || session.link_sent_at !== null;
+    // An unopened link ran out (9100, or an expiry not written down yet); not a refused text (9801) or a policy's fail.
+    const expiry = (session.failure_reason ?? FailureReason.POSSESSION_INCOMPLETE) === FailureReason.POSSESSION_INCOMPLETE;
+    const linkExpired = expiry && (session.state === 'link_sent' || session.link_sent_at !== null);
     return {
       next: Step.DONE,
       error: {
