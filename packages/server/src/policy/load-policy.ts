@@ -71,6 +71,21 @@ function comparisonErrors(c: Comparison, path: string): string[] {
   return [];
 }
 
+/** A price table's countries are ISO 3166 codes; a cost signal needs a price table. */
+function priceErrors(policy: PolicyFile): string[] {
+  const errors = Object.keys(policy.prices?.countries ?? {})
+    .filter((code) => !/^[A-Z]{2}$/.test(code))
+    .map((code) => `prices.countries.${code}: not an ISO 3166 country code (two capital letters, e.g. GB)`);
+  if (policy.prices) return errors;
+  policy.rules.forEach((rule, i) => {
+    const { list, key } = comparisons(rule.when);
+    list.forEach((c, j) => {
+      if (/^budget_.+_cost_used$/.test(c.signal)) errors.push(`${key ? `rules[${i}].when.${key}[${j}]` : `rules[${i}].when`}.signal: ${c.signal} needs a "prices" table in the policy file`);
+    });
+  });
+  return errors;
+}
+
 /** Validates a parsed policy; errors name the field path. */
 export function validatePolicy(value: unknown): PolicyRead {
   const errors = schemaErrors(value);
@@ -83,6 +98,7 @@ export function validatePolicy(value: unknown): PolicyRead {
     const { list, key } = comparisons(rule.when);
     list.forEach((c, j) => errors.push(...comparisonErrors(c, key ? `rules[${i}].when.${key}[${j}]` : `rules[${i}].when`)));
   });
+  errors.push(...priceErrors(policy));
   return errors.length ? { ok: false, errors } : { ok: true, policy };
 }
 

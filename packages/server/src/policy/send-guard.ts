@@ -4,40 +4,26 @@
  * resend, change of number). Computes only the signals the loaded policy reads, evaluates every
  * rule, writes each evaluated rule to the session's timeline in the step's transaction (so a
  * step that rolls back leaves no entry), counts matched rules in `handset_policy_decisions_total`,
- * and tells the step whether the text may go out. In sandbox mode rules over send counters are
- * evaluated and recorded (`off`) but not enforced.
+ * and tells the step whether the text may go out. In sandbox mode rules over send counters and
+ * the SMS budget are evaluated and recorded (`off`) but not enforced.
  */
 import type { Deps } from '../deps.js';
 import type { StepContext } from '../flows/session-tx.js';
 import { appendSessionEvents, type SessionEventInput } from '../store/session-events-repo.js';
-import { limiterStore } from '../http/limiter-store.js';
 import { evaluatePolicy, type PolicyDecision, type RuleResult } from './engine.js';
 import { numberSignals } from './number-signals.js';
 import type { Rule } from './policy-schema.js';
 import type { SignalName, Signals } from './signals.js';
 import { VELOCITY_SIGNALS, VelocityCounters, type VelocitySignal } from './velocity.js';
-
-const counters = new WeakMap<Deps, VelocityCounters>();
-/**
- * SQLite: one in-memory set of counters per instance. PostgreSQL: counted through the step's own
- * transaction (limiters bound to it are cheap objects): a step holding its session's row lock
- * must not wait for a second pool connection (25 sends at once would starve the pool), and a
- * step that rolls back counts nothing. The counter rows stay locked until the step commits, so
- * two sends to one key are counted one after the other: exact across instances.
- */
-function countersOf(deps: Deps, ctx: StepContext): VelocityCounters {
-  if (deps.db.dialect === 'postgres') return new VelocityCounters(limiterStore({ kysely: ctx.trx, dialect: 'postgres' }));
-  let c = counters.get(deps);
-  if (!c) counters.set(deps, (c = new VelocityCounters(limiterStore(deps.db))));
-  return c;
-}
+import { policyCounters } from './policy-counters.js';
+import { addSendSignals, needsCountry, sendCountersNeeded } from './send-signals.js';
 
 const isVelocity = (name: SignalName): name is VelocitySignal => (VELOCITY_SIGNALS as readonly string[]).includes(name);
 
-/** Sandbox sends nothing real: rules over send counters are evaluated there but never enforced. */
+/** Sandbox sends nothing real: rules over send counters or the SMS budget are evaluated there but never enforced. */
 function sandboxEnforces(rule: Rule): boolean {
   const read = 'all' in rule.when ? rule.when.all : 'any' in rule.when ? rule.when.any : [rule.when];
-  return !read.some((c) => c.signal.startsWith('sends_per_'));
+  return !read.some((c) => c.signal.startsWith('sends_per_') || c.signal.startsWith('budget_'));
 }
 
 /** `line_type=premium_rate,country=GB`: what the rule read (never a number, code or token). */
@@ -65,27 +51,36 @@ function ruleEntry(ctx: StepContext, r: RuleResult): SessionEventInput {
   };
 }
 
-/** Evaluates the policy for a text about to go to `to`; records every rule on the timeline. */
-export async function guardSend(deps: Deps, ctx: StepContext, to: string): Promise<PolicyDecision> {
-  const { policy, signals: used } = deps.policy.current;
-  if (policy.rules.length === 0) return { action: 'allow', flags: [], results: [] };
-  const needsNumber = used.has('line_type') || used.has('country') || used.has('sends_per_country_1h') || used.has('sends_per_country_24h');
-  const signals: Signals = needsNumber ? numberSignals(to) : {};
-  const session = ctx.session;
-  if (used.has('resends')) signals.resends = session.otp_resends + session.link_resends;
-  if (used.has('wrong_codes')) signals.wrong_codes = session.otp_attempts;
-  const velocity = [...used].filter(isVelocity);
-  if (velocity.length > 0) {
-    const keys = { number: to, country: String(signals.country ?? 'unknown'), client: session.client_id, ip: session.ip_address };
-    Object.assign(signals, await countersOf(deps, ctx).count(velocity, keys));
-  }
-  const decision = evaluatePolicy(policy, signals, deps.config.sandbox ? sandboxEnforces : undefined);
+/** Writes each evaluated rule to the session's timeline (in the step's transaction) and counts matched ones. */
+export async function recordRuleResults(deps: Deps, ctx: StepContext, decision: PolicyDecision): Promise<void> {
   await appendSessionEvents(
     ctx.trx,
     deps.db.dialect,
     decision.results.map((r) => ruleEntry(ctx, r)),
   );
   for (const r of decision.results) if (r.matched) deps.metrics.policyDecision(r.rule.id, r.rule.shadow ? 'shadow' : r.rule.action);
+}
+
+/** Evaluates the policy for a text about to go to `to`; records every rule on the timeline. */
+export async function guardSend(deps: Deps, ctx: StepContext, to: string): Promise<PolicyDecision> {
+  const { policy, signals: used } = deps.policy.current;
+  if (policy.rules.length === 0) return { action: 'allow', flags: [], results: [] };
+  const needsNumber = used.has('line_type') || used.has('country') || used.has('sends_per_country_1h') || used.has('sends_per_country_24h') || needsCountry(used);
+  const signals: Signals = needsNumber ? numberSignals(to) : {};
+  const session = ctx.session;
+  if (used.has('resends')) signals.resends = session.otp_resends + session.link_resends;
+  if (used.has('wrong_codes')) signals.wrong_codes = session.otp_attempts;
+  const counters = policyCounters(deps, ctx);
+  const velocity = new Set([...[...used].filter(isVelocity), ...sendCountersNeeded(used)]);
+  if (velocity.size > 0) {
+    const keys = { number: to, country: String(signals.country ?? 'unknown'), client: session.client_id, ip: session.ip_address, device_key: session.device_id };
+    Object.assign(signals, await new VelocityCounters(counters).count(velocity, keys));
+  }
+  // Verification attempts, conversion rates, session facts, the SMS budget (policy/send-signals.ts).
+  const afterDecision = await addSendSignals(deps, ctx, counters, to, used, signals);
+  const decision = evaluatePolicy(policy, signals, deps.config.sandbox ? sandboxEnforces : undefined);
+  await afterDecision(decision);
+  await recordRuleResults(deps, ctx, decision);
   if (decision.action === 'deny_send') {
     deps.log.warn({ correlationId: ctx.session.correlation_id, reason: decision.reason }, 'policy: text denied');
   }

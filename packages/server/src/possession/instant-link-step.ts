@@ -13,6 +13,7 @@ import { randomToken } from '../ports/random.js';
 import { sessionGone } from './envelope.js';
 import { sendMessageStep, type MessageChannel } from './send-message-step.js';
 import { applyAndSettle } from '../flows/settle.js';
+import { countUsedText } from '../policy/verify-guard.js';
 
 /** Decision C3: "wait on the status socket". */
 const WAIT: ClientEnvelope = { next: Step.END, data: {} };
@@ -56,8 +57,10 @@ export async function openInstantLink(deps: Deps, token: string): Promise<LinkOp
     async (ctx): Promise<LinkOpening> => {
       const target = ctx.session.final_target_url;
       if (!target) return { kind: 'unknown' };
-      await applyAndSettle(deps, ctx, { type: 'link_opened' });
+      const decision = await applyAndSettle(deps, ctx, { type: 'link_opened' });
       if (ctx.session.state !== 'succeeded') return { kind: 'expired' };
+      // The first opening used the text (conversion rates); opening it again does not count.
+      if (decision.ok) await countUsedText(deps, ctx, ctx.session.phone_e164);
       return { kind: 'redirect', location: finalTarget(target, ctx.session.auth_id) };
     },
     () => ({ kind: 'unknown' }),

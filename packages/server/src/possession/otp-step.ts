@@ -14,6 +14,7 @@ import { safeEqual, sha256Hex } from '../lib/hash.js';
 import { failure, next, sessionGone, stepNotAllowed } from './envelope.js';
 import { sendMessageStep, type MessageChannel } from './send-message-step.js';
 import { applyAndSettle } from '../flows/settle.js';
+import { countUsedText, guardCodeCheck, refusesCheck } from '../policy/verify-guard.js';
 
 /** A code is bound to its session and to the number it was sent to: it cannot prove another. */
 const otpHash = (correlationId: string, phone: string, code: string): string => sha256Hex(`otp:${correlationId}:${phone}:${code}`);
@@ -50,10 +51,12 @@ export async function finishOtp(deps: Deps, authId: string, otp: string): Promis
     deps,
     byAuthId(authId),
     async (ctx) => {
-      const result = ctx.permits({ type: 'otp_checked', result: 'expired' }) ? checkCode(ctx, otp) : null;
-      if (result === null) return stepNotAllowed(ctx.session, 'OTP check');
+      if (!ctx.permits({ type: 'otp_checked', result: 'expired' })) return stepNotAllowed(ctx.session, 'OTP check');
+      // A cap on verification attempts across sessions refuses the check: the code is not compared, the check counts as wrong.
+      const result = refusesCheck(await guardCodeCheck(deps, ctx)) ? 'wrong' : checkCode(ctx, otp);
       const decision = await applyAndSettle(deps, ctx, { type: 'otp_checked', result });
       if (!decision.ok) return stepNotAllowed(ctx.session, 'OTP check');
+      if (result === 'correct' && decision.state !== 'otp_sent' && decision.state !== 'failed') await countUsedText(deps, ctx, ctx.session.phone_e164);
       if (result === 'expired') {
         return next(Step.MOBILE_OTP, { code: ValidationCode.OTP_EXPIRED, message: 'The code has expired. Ask for a new one.' });
       }
