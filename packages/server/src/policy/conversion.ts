@@ -7,10 +7,12 @@
  * Counted cheaply: a "use" counter keyed like the send counter (`policy:uses_per_prefix_24h`,
  * `policy:uses_per_country_24h`) is incremented at a successful check; the rate is read at the
  * send as uses ÷ sends before this one (`sends_per_prefix_24h`, which the send counts anyway).
- * Both are fixed 24 h windows starting at their key's first count, so they do not start at the
- * same instant: the rate is an estimate, capped at 1, and a rule should pair it with a minimum
- * volume (`all`: rate below X and `sends_per_prefix_24h` at least N) so a small sample never
- * decides (docs/fraud-policy.md).
+ * Both are fixed 24 h windows starting at their key's first count. To keep the two windows
+ * together, the send reads the use counter by adding 0 to it, which starts its window when the
+ * send counter's starts (a use after a window ended and before the next send still starts one
+ * early: then the rate reads low for the rest of that window, capped by how few sends there
+ * were). A rule should pair the rate with a minimum volume (`all`: rate below X and
+ * `sends_per_prefix_24h` at least N) so a small sample never decides (docs/fraud-policy.md).
  */
 import { prefixOf } from './velocity.js';
 import { WINDOW_SECONDS, type WindowCounters } from './window-counters.js';
@@ -62,7 +64,8 @@ export async function conversionRates(
   await Promise.all(
     [...signals].map(async (signal) => {
       const { name, key } = keyOf(signal, number, country);
-      const rate = conversionRate(await counters.read(name, DAY, key), Number(sendsBefore[CONVERSION_VOLUME[signal]] ?? 0));
+      // Adding 0 reads the count and starts the window with the send counter's (see above).
+      const rate = conversionRate(await counters.add(name, DAY, key, 0), Number(sendsBefore[CONVERSION_VOLUME[signal]] ?? 0));
       if (rate !== undefined) rates[signal] = rate;
     }),
   );

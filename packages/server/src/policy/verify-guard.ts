@@ -49,5 +49,7 @@ export function refusesCheck(decision: PolicyDecision): boolean {
 export async function countUsedText(deps: Deps, ctx: StepContext, number: string | null): Promise<void> {
   const rates = [...deps.policy.current.signals].filter(isConversionSignal);
   if (rates.length === 0 || number === null) return;
-  await countUse(policyCounters(deps, ctx), rates, number, numberSignals(number).country);
+  // The country (a libphonenumber lookup) only when a rate per country is read.
+  const country = rates.includes('conversion_per_country_24h') ? numberSignals(number).country : 'unknown';
+  await countUse(policyCounters(deps, ctx), rates, number, country);
 }

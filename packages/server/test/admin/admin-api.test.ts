@@ -118,8 +118,8 @@ describe('admin API /admin/v1', () => {
     const timeline = await call('GET', `/admin/v1/sessions/${correlationId}`);
     assert.equal(timeline.status, 200);
     const events = timeline.body.events as Array<Record<string, unknown>>;
-    assert.deepEqual(events.map((e) => e.type), ['created', 'device_checked:new', 'policy:deny-premium-rate', 'otp_sent', 'sms', 'otp_checked:correct']);
-    assert.equal(events[3]!.destination, '+1******0161');
+    assert.deepEqual(events.map((e) => e.type), ['created', 'device_checked:new', 'policy:deny-premium-rate', 'policy:deny-unused-range', 'otp_sent', 'sms', 'otp_checked:correct']);
+    assert.equal(events[4]!.destination, '+1******0161');
     const text = JSON.stringify(timeline.body);
     assert.ok(!text.includes('2025550161') && !text.includes(otpCode), 'no full number, no code');
     const missing = await call('GET', '/admin/v1/sessions/00000000-0000-4000-8000-000000000000');

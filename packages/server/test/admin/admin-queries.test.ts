@@ -100,20 +100,21 @@ describe('admin queries and the session timeline', () => {
       'event:refused:mobile_auth_failed:awaiting_possession>awaiting_possession',
       // The fraud policy's rules, evaluated before the text is queued (docs/fraud-policy.md).
       'event:policy:deny-premium-rate:awaiting_possession>awaiting_possession',
+      'event:policy:deny-unused-range:awaiting_possession>awaiting_possession',
       'event:otp_sent:awaiting_possession>otp_sent',
       'message:sms:->-',
       'event:otp_checked:wrong:otp_sent>otp_sent',
       'event:otp_checked:correct:otp_sent>succeeded',
     ]);
-    const sent = timeline.events[4]!;
+    const sent = timeline.events[5]!;
     assert.equal(sent.channel, 'sms');
     assert.equal(sent.destination, '+1******0141');
-    const message = timeline.events[5]!;
+    const message = timeline.events[6]!;
     assert.equal(message.provider, 'outbox');
     assert.equal(message.status, 'delivered');
     assert.equal(message.destination, '+1******0141');
     assert.equal(timeline.events[2]!.reason, 'not_allowed');
-    assert.ok(timeline.events[6]!.at > timeline.events[0]!.at, 'entries carry their own times');
+    assert.ok(timeline.events[7]!.at > timeline.events[0]!.at, 'entries carry their own times');
     const text = JSON.stringify(timeline);
     assert.ok(!text.includes(OTP_NUMBER) && !text.includes('2025550141'), 'no full number');
     assert.ok(!text.includes(otpCode), 'no code');
@@ -121,7 +122,7 @@ describe('admin queries and the session timeline', () => {
 
   it('the timeline of an Instant Link and of a customer-supplied session; a refused, rolled-back bind left nothing', async () => {
     const link = await sessionTimeline(db, linkSession);
-    assert.deepEqual(link?.events.map((e) => e.type), ['created', 'policy:deny-premium-rate', 'link_sent', 'sms', 'link_opened']);
+    assert.deepEqual(link?.events.map((e) => e.type), ['created', 'policy:deny-premium-rate', 'policy:deny-unused-range', 'link_sent', 'sms', 'link_opened']);
     assert.equal(link?.events.at(-1)?.toState, 'succeeded');
     const bind = await sessionTimeline(db, bindSession);
     assert.deepEqual(bind?.events.map((e) => e.type), ['created', 'device_checked:new', 'bound']);

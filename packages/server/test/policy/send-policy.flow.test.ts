@@ -54,7 +54,11 @@ describe('policy at the send step: the default policy', () => {
     const entries = await timeline(server, correlationId);
     assert.deepEqual(
       entries.filter((e) => e.type.startsWith('policy:')),
-      [{ type: 'policy:deny-premium-rate', reason: 'matched:deny_send:enforced:9802', destination: 'line_type=premium_rate' }],
+      [
+        { type: 'policy:deny-premium-rate', reason: 'matched:deny_send:enforced:9802', destination: 'line_type=premium_rate' },
+        // The range's first text: no rate yet (no evidence either way), so the conversion rule cannot match.
+        { type: 'policy:deny-unused-range', reason: 'not_matched:deny_send:enforced:9810', destination: 'conversion_per_prefix_24h=(none),sends_per_prefix_24h=0' },
+      ],
     );
     assert.ok(!entries.some((e) => e.type === 'link_sent'), 'no link_sent entry: nothing was queued');
     // The session is still waiting: another number may be tried.
@@ -66,7 +70,7 @@ describe('policy at the send step: the default policy', () => {
     assert.deepEqual((await client.instantLinkStart()).body, { next: '', data: {} });
     assert.equal(await textsTo(server, US), 1);
     const policyEntries = (await timeline(server, correlationId)).filter((e) => e.type.startsWith('policy:'));
-    assert.deepEqual(policyEntries.map((e) => e.reason), ['not_matched:deny_send:enforced:9802']);
+    assert.deepEqual(policyEntries.map((e) => e.reason), ['not_matched:deny_send:enforced:9802', 'not_matched:deny_send:enforced:9810']);
     const metrics = await fetch(`${server.url}/metrics`).then((r) => r.text());
     assert.match(metrics, /handset_policy_decisions_total\{rule="deny-premium-rate",action="deny_send"\} 1/);
   });
