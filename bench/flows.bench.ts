@@ -31,10 +31,12 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { DeviceKeyPool } from '../scripts/soak/device-key-pool.js';
 import { FLOWS, type FlowName } from '../scripts/soak/flows.js';
 import { cpuSeconds } from '../scripts/soak/process-stats.js';
 import { closedLoop, type LoopResult } from './flows/closed-loop.js';
 import { deploy, MODES, type Deployment, type Mode } from './flows/deployment.js';
+import { printTargets, type FlowRow } from './flows/targets.js';
 import { median } from './support/stats.js';
 import { measure, startBenchServer } from './unify.bench.js';
 
@@ -112,6 +114,11 @@ async function main(): Promise<void> {
     }
   }
   const active = modes.filter((m) => !skipped[m]);
+  if (active.length === 0) {
+    // Nothing left to measure: no bare route either (it is only the yardstick of the modes).
+    console.log('no mode left to measure');
+    return;
+  }
   // The load generator (this process, all its threads) on core 1; the servers go to core 0.
   const selfPinned = spawnSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' }).status === 0;
   const bare = await startBenchServer('bare');
@@ -127,9 +134,18 @@ async function main(): Promise<void> {
   const results: Record<string, Record<string, LoopResult[]>> = {};
   const yardstick: Yardstick[] = [];
   const sequences = new Map<Mode, { next: number }>();
+  const keys = new DeviceKeyPool();
+  // The last rate of each mode and flow, to fill the key pool for the next measurement.
+  const lastRate = new Map<string, number>();
+  const loop = async (d: Deployment, f: FlowName, s: number): Promise<LoopResult> => {
+    // Before a first measurement, a guess: the target rate, or (--quick, no warm-up) a CI machine's.
+    const r = await closedLoop(d, f, inFlight, s, sequences.get(d.mode)!, lastRate.get(`${d.mode} ${f}`) ?? (quick ? 200 : 2000));
+    lastRate.set(`${d.mode} ${f}`, r.flowsPerSecond);
+    return r;
+  };
   try {
     for (const m of active) {
-      deployments.push(await deploy(m, { postgresUrl, logLevel: options['log-level'], cpuProfDir: options['cpu-prof'] ? resolve(options['cpu-prof']) : undefined }));
+      deployments.push(await deploy(m, { postgresUrl, logLevel: options['log-level'], cpuProfDir: options['cpu-prof'] ? resolve(options['cpu-prof']) : undefined, keys }));
       sequences.set(m, { next: 0 });
     }
     const pinned = deployments.every((d) => d.pinned);
@@ -140,7 +156,7 @@ async function main(): Promise<void> {
     }
     console.log(`${cpus().length} CPUs; load average at start ${load.start.map((x) => x.toFixed(2)).join(' ')}; ${inFlight} flows in flight; ${seconds} s per measurement; ${rounds} round(s); log level ${options['log-level']}`);
     if (warmup > 0) {
-      for (const d of deployments) for (const f of flows) await closedLoop(d, f, inFlight, warmup, sequences.get(d.mode)!);
+      for (const d of deployments) for (const f of flows) await loop(d, f, warmup);
     }
     const statusBody = JSON.stringify({ correlationId: 'x' });
     for (let round = 0; round < rounds; round++) {
@@ -150,10 +166,10 @@ async function main(): Promise<void> {
       yardstick.push({ rps: m.rps, errors: m.errors, cpuUsPerRequest: ((cpuSeconds(bare.child.pid!) - cpuBefore) * 1e6) / total });
       for (const d of deployments) {
         for (const f of flows) {
-          const r = await closedLoop(d, f, inFlight, seconds, sequences.get(d.mode)!);
+          const r = await loop(d, f, seconds);
           ((results[d.mode] ??= {})[f] ??= []).push(r);
           console.log(
-            `round ${round + 1} ${d.mode} ${f}: ${r.flowsPerSecond.toFixed(0)} flows/s, ${r.serverCpuMsPerFlow.toFixed(2)} ms server CPU/flow, server core ${(100 * r.serverCoreBusy).toFixed(0)} % busy, load generator ${r.loadGeneratorCpuMsPerFlow.toFixed(2)} ms CPU/flow, ${r.failures} failed${r.firstFailure ? ` (first: ${r.firstFailure})` : ''}`,
+            `round ${round + 1} ${d.mode} ${f}: ${r.flowsPerSecond.toFixed(0)} flows/s, ${r.serverCpuMsPerFlow.toFixed(2)} ms server CPU/flow, server core ${(100 * r.serverCoreBusy).toFixed(0)} % busy, load generator ${r.loadGeneratorCpuMsPerFlow.toFixed(2)} ms CPU/flow${r.keysMadeInWindow ? ` (${r.keysMadeInWindow} Prove Keys made in the window)` : ''}, ${r.failures} failed${r.firstFailure ? ` (first: ${r.firstFailure})` : ''}`,
           );
         }
       }
@@ -170,7 +186,7 @@ async function main(): Promise<void> {
   console.log(`\nbare Fastify JSON route (autocannon, 50 connections): ${fmt(bareRps)} req/s, ${fmt(bareCpu, 1)} µs server CPU per request, ${yardstick.reduce((a, y) => a + y.errors, 0)} errors`);
   console.log('\n| mode | flow | flows/s | server CPU ms/flow | server core busy | PG CPU ms/flow | load gen. CPU ms/flow | flow p50 / p99 ms | errors |');
   console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  const summary: Record<string, Record<string, unknown>> = {};
+  const summary: Record<string, Record<string, FlowRow & Record<string, unknown>>> = {};
   for (const [mode, byFlow] of Object.entries(results)) {
     for (const [f, runs] of Object.entries(byFlow)) {
       const pgCpu = runs[0]!.postgresCpuMsPerFlow === null ? null : median(runs.map((r) => r.postgresCpuMsPerFlow!));
@@ -184,6 +200,7 @@ async function main(): Promise<void> {
         flowP99: median(runs.map((r) => r.flow.p99)),
         flows: runs.reduce((a, r) => a + r.flows, 0),
         errors: runs.reduce((a, r) => a + r.failures, 0),
+        keysMadeInWindow: runs.reduce((a, r) => a + r.keysMadeInWindow, 0),
         calls: Object.fromEntries(Object.keys(runs[0]!.calls).map((c) => [c, { p50: median(runs.map((r) => r.calls[c]?.p50 ?? NaN)), p99: median(runs.map((r) => r.calls[c]?.p99 ?? NaN)) }])),
       };
       (summary[mode] ??= {})[f] = row;
@@ -196,11 +213,12 @@ async function main(): Promise<void> {
   console.log('| --- | --- | --- | ---: | ---: |');
   for (const [mode, byFlow] of Object.entries(summary)) {
     for (const [f, row] of Object.entries(byFlow)) {
-      for (const [c, l] of Object.entries((row as { calls: Record<string, { p50: number; p99: number }> }).calls)) {
+      for (const [c, l] of Object.entries(row.calls)) {
         console.log(`| ${mode} | ${f} | ${c} | ${fmt(l.p50, 1)} | ${fmt(l.p99, 1)} |`);
       }
     }
   }
+  printTargets(summary);
   for (const [mode, reason] of Object.entries(skipped)) console.log(`\nskipped ${mode}: ${reason}`);
   const out = options.out ? resolve(options.out) : fileURLToPath(new URL(`./out/flows-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, import.meta.url));
   mkdirSync(dirname(out), { recursive: true });

@@ -27,6 +27,7 @@ import { ClientPath, PA_VERSION } from '@handset/protocol';
 import WebSocket from 'ws';
 import { openDatabase, type Db } from '../packages/server/src/store/database.js';
 import { createScratchSchema, type ScratchSchema } from '../packages/server/src/store/scratch-schema.js';
+import { phoneFor } from '../scripts/soak/flows.js';
 import { measure, startBenchServer, type Measured } from './unify.bench.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -117,7 +118,7 @@ function claimsOf(authToken: string): { chlg: string } {
   return (JSON.parse(Buffer.from(authToken.split('.')[1]!, 'base64').toString('latin1')) as { auth: { chlg: string } }).auth;
 }
 
-/** Phone numbers 202-555-0100…0199: one per flow in flight, so each finds its own SMS. */
+/** Phone numbers 202-555-0100…0199: one per flow in flight (flows that send no text). */
 const phoneOf = (worker: number): string => `+1202555${String(100 + worker).padStart(4, '0')}`;
 
 async function bindFlow(d: Deployment, worker: number, n: number): Promise<void> {
@@ -147,9 +148,10 @@ async function latestLink(d: Deployment, phone: string, since: number): Promise<
   throw new Error('no Instant Link SMS');
 }
 
-async function instantLinkFlow(d: Deployment, worker: number, n: number): Promise<void> {
+async function instantLinkFlow(d: Deployment, _worker: number, n: number): Promise<void> {
   const [x, y] = n % 2 === 0 ? [d.urls[0]!, d.urls.at(-1)!] : [d.urls.at(-1)!, d.urls[0]!];
-  const phoneNumber = phoneOf(worker);
+  // A number of its own range per flow: the default policy caps texts per number and per range.
+  const phoneNumber = phoneFor(n);
   const since = Date.now() - 1000;
   const started = await post<{ authToken: string }>(
     `${x}/v3/unify`,

@@ -14,11 +14,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import type { FlowTarget, SentSms } from '../../scripts/soak/flows.js';
-import { openDatabase, type Db } from '../../packages/server/src/store/database.js';
+import type { DeviceKeyPool } from '../../scripts/soak/device-key-pool.js';
+import type { FlowTarget } from '../../scripts/soak/flows.js';
+import { JsonHttp } from '../../scripts/soak/json-http.js';
 import { createScratchSchema, type ScratchSchema } from '../../packages/server/src/store/scratch-schema.js';
 import { createClientWithCli, startInstance, type Instance } from '../../packages/server/test/support/instances.js';
 import { Backend } from '../../packages/server/test/support/server-api.js';
+import { postgresOutbox, sqliteOutbox, type OutboxReader } from './outbox-reader.js';
 
 export const MODES = ['sqlite', 'postgres', 'postgres-2'] as const;
 export type Mode = (typeof MODES)[number];
@@ -31,6 +33,8 @@ export interface DeployOptions {
   logLevel: string;
   /** When set, each server writes a V8 CPU profile into this directory when it stops. */
   cpuProfDir?: string;
+  /** Where the flows take their Prove Keys (the bench fills it before each measurement). */
+  keys: DeviceKeyPool;
 }
 
 /** A running deployment: its instances, the flows' target, and where its CPU time is read. */
@@ -50,26 +54,6 @@ export interface Deployment {
 /** Pins every thread of `pid` to CPU 0; false when taskset is missing or refused. */
 function pinToCoreZero(pid: number): boolean {
   return spawnSync('taskset', ['-a', '-cp', '0', String(pid)], { stdio: 'ignore' }).status === 0;
-}
-
-/** Reads the SMS of one session from the database, as the phone would receive it (polls: up to 10 s). */
-function smsReader(db: Db): (phone: string, correlationId: string) => Promise<SentSms> {
-  return async (_phone, correlationId) => {
-    for (let attempt = 0; attempt < 1000; attempt++) {
-      const row = await db.kysely
-        .selectFrom('sms_outbox')
-        .select('body')
-        .where('correlation_id', '=', correlationId)
-        .orderBy('sent_at', 'desc')
-        .executeTakeFirst();
-      if (row) {
-        const link = /(https?:\/\/\S+)/.exec(row.body)?.[1] ?? null;
-        return { code: /\b(\d{4,6})\b/.exec(row.body)?.[1] ?? null, linkPath: link ? new URL(link).pathname : null };
-      }
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    throw new Error('no SMS for the session in the outbox');
-  };
 }
 
 /** Starts the instances of `mode`; `stop()` ends them and removes their database. */
@@ -93,10 +77,12 @@ export async function deploy(mode: Mode, options: DeployOptions): Promise<Deploy
   }
   const instances: Instance[] = [];
   const monitor = scratch ? new pg.Client({ connectionString: options.postgresUrl, connectionTimeoutMillis: 5000 }) : null;
-  let reader: Db | null = null;
+  let reader: OutboxReader | null = null;
+  const http = new JsonHttp();
   const stop = async (): Promise<void> => {
     await Promise.all(instances.map((i) => i.stop()));
     await reader?.close();
+    http.close();
     await monitor?.end().catch(() => {});
     await scratch?.drop();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -117,7 +103,7 @@ export async function deploy(mode: Mode, options: DeployOptions): Promise<Deploy
     const urls = instances.map((i) => i.url);
     const backends = urls.map((u) => new Backend(u, client.clientId, client.clientSecret));
     for (const b of backends) await b.token();
-    reader = openDatabase(readerUrl);
+    reader = scratch ? postgresOutbox(readerUrl) : sqliteOutbox(readerUrl);
     if (monitor) {
       monitor.on('error', () => {});
       await monitor.connect();
@@ -125,7 +111,7 @@ export async function deploy(mode: Mode, options: DeployOptions): Promise<Deploy
     return {
       mode,
       instances,
-      target: { urls, backends, sms: smsReader(reader), tryMobileAuth: false },
+      target: { urls, backends, sms: reader.sms, tryMobileAuth: false, http, keys: options.keys },
       pinned,
       serverPids: () => instances.map((i) => i.process.pid!),
       async postgresPids() {

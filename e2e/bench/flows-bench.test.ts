@@ -63,6 +63,12 @@ describe('npm run bench:flows -- --quick', () => {
     assert.match(stdout, /load average at start \d/);
   });
 
+  it("prints the issue's targets against the run and what the load generator could drive", () => {
+    assert.match(stdout, /Against the targets of issue 13 \(medians of this run\):/);
+    assert.match(stdout, /^\| SQLite, mobile flow: ≥ 1,500 flows\/s \| \d+ flows\/s \| (met|missed) \|$/m);
+    assert.match(stdout, new RegExp(`^  sqlite: mobile-otp ${NUMBER} flows/s, `, 'm'));
+  });
+
   it('measures the bare Fastify route as the yardstick: req/s and CPU per request', () => {
     assert.match(stdout, new RegExp(`bare Fastify JSON route \\(autocannon, 50 connections\\): ${NUMBER} req/s, ${NUMBER} µs server CPU per request, 0 errors`));
     assert.ok(summary.yardstick.rps > 0);

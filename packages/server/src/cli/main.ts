@@ -1,7 +1,8 @@
 /**
  * @module main
  * The `handset` command line: `serve`, `migrate`, `clients create`, `clients list`,
- * `clients rotate-secret`, `admins create`, `admins list`, `admins disable`, `policy check`.
+ * `clients rotate-secret`, `admins create`, `admins list`, `admins disable`, `policy check`,
+ * `webhooks …` (cli/webhooks-commands.ts), `sessions show` (cli/sessions-commands.ts).
  * Every `serve` flag also has a `HANDSET_*` environment variable; flags win.
  */
 import { Command, Option } from 'commander';
@@ -15,6 +16,7 @@ import { migrateToLatest, openDatabase, type Db } from '../store/database.js';
 import { readPolicyFile } from '../policy/load-policy.js';
 import { startServer } from '../server.js';
 import { VERSION } from '../version.js';
+import { addSessionCommands } from './sessions-commands.js';
 import { addWebhookCommands } from './webhooks-commands.js';
 
 /** How long a SIGTERM/SIGINT waits for requests and sockets to drain before exiting anyway. */
@@ -148,6 +150,7 @@ export function buildCli(): Command {
     });
   addAdminCommands(program);
   addWebhookCommands(program, (database, work) => withDatabase(database, work), databaseOption);
+  addSessionCommands(program, (database, work) => withDatabase(database, work), databaseOption);
   return program;
 }
 

@@ -3,8 +3,9 @@
  * Applies a provider's verified status callback to its message: found by provider and provider
  * message id (or by Handset's id when the provider echoes it), moved forward only — `queued` <
  * `sending` < `sent` < `delivered` / `failed` / `undeliverable`, and a final status never changes —
- * so a late or repeated callback cannot undo a later one. A failure from a callback is written on
- * the session's timeline like a refusal at send time.
+ * so a late or repeated callback cannot undo a later one. Every change a callback makes is written
+ * on the session's timeline (`sms_delivered`, `sms_failed` with its reason…), so the timeline shows
+ * each message's delivery status as it changed, not only its last one (issue 12 item 4).
  */
 import { maskPhone } from '../lib/phone.js';
 import type { SmsStatus, SmsStatusUpdate } from '../sms/providers/provider.js';
@@ -50,7 +51,7 @@ export async function applyStatusUpdate(db: Db, provider: string, update: SmsSta
       .set({ status: update.status, updated_at: now, ...(failed ? { last_error: reason } : {}) })
       .where('id', '=', row.id)
       .execute();
-    if (failed && row.correlation_id !== null) {
+    if (row.correlation_id !== null) {
       const session = await lockSession(trx, db.dialect, { column: 'correlation_id', value: row.correlation_id });
       if (session) {
         await appendSessionEvents(trx, db.dialect, [

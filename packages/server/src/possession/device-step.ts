@@ -16,7 +16,7 @@ import type { Deps } from '../deps.js';
 import type { DeviceMatch } from '../flows/session-types.js';
 import type { StepContext } from '../flows/session-tx.js';
 import { byAuthId, runSessionStep } from '../flows/session-tx.js';
-import { parseDevicePublicKey, verifyDeviceSignature } from '../device-key/signatures.js';
+import { devicePublicKey, verifyDeviceSignature } from '../device-key/signatures.js';
 import { findDevice, insertDevice, updateDevice } from '../store/devices-repo.js';
 import { failure, next, sessionGone, stepNotAllowed } from './envelope.js';
 import { applyAndSettle } from '../flows/settle.js';
@@ -49,7 +49,7 @@ export async function registerDevice(deps: Deps, authId: string, body: RegisterR
     async (ctx) => {
       if (!deviceStepAllowed(ctx)) return stepNotAllowed(ctx.session, 'device registration');
       const registration = body.registrations[0]!;
-      const publicKey = parseDevicePublicKey(registration.publicKey.key);
+      const publicKey = devicePublicKey(registration.publicKey.key);
       if (!publicKey) {
         return failure(ClientErrorCode.AUTHENTICATION_FAILURE, 'the public key is not an EC P-256 key in PEM form', '');
       }

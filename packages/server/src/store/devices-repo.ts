@@ -4,13 +4,25 @@
  * and the request-signing challenges issued for them.
  */
 import type { Executor } from './executor.js';
+import { compileOnce, compileOncePerShape } from './compiled-query.js';
 import type { DevicesTable } from './schema.js';
 import { enqueueWebhookEvent, type WebhookEnqueueDeps } from '../webhooks/events.js';
 
 export type DeviceRow = DevicesTable;
 
+const DEVICE_COLUMNS = [
+  'id', 'client_id', 'key_id', 'public_key', 'phone_e164', 'created_at', 'bound_at', 'last_used_at', 'revoked_at',
+] as const satisfies ReadonlyArray<keyof DeviceRow>;
+
+// Compile-time check that DEVICE_COLUMNS names every column.
+type Missing = Exclude<keyof DeviceRow, (typeof DEVICE_COLUMNS)[number]>;
+const _allColumns: Missing extends never ? true : Missing = true;
+void _allColumns;
+
+const insertCompiled = compileOnce((db, p) => db.insertInto('devices').values(p as unknown as DeviceRow), DEVICE_COLUMNS);
+
 export async function insertDevice(q: Executor, row: DeviceRow): Promise<void> {
-  await q.insertInto('devices').values(row).execute();
+  await insertCompiled(q, row);
 }
 
 /** Reads a device of one client; revoked devices are returned too (callers decide). */
@@ -20,8 +32,22 @@ export async function findDevice(q: Executor, id: string, clientId?: string): Pr
   return query.executeTakeFirst();
 }
 
+/** The marker of the row's key in the compiled update (no device column has this name). */
+const UPDATE_KEY = '\u0000key';
+
+const updateCompiled = compileOncePerShape<never, string>((db, p, names) =>
+  db
+    .updateTable('devices')
+    .set(Object.fromEntries(names.filter((n) => n !== UPDATE_KEY).map((n) => [n, p[n]])))
+    .where('id', '=', p[UPDATE_KEY]!),
+);
+
 export async function updateDevice(q: Executor, id: string, changes: Partial<DeviceRow>): Promise<void> {
-  await q.updateTable('devices').set(changes).where('id', '=', id).execute();
+  // Kysely's `set` leaves out undefined values; so does this. One compiled statement per set of columns.
+  const columns = Object.keys(changes).filter((c) => changes[c as keyof DeviceRow] !== undefined);
+  if (columns.length === 0) return;
+  columns.push(UPDATE_KEY);
+  await updateCompiled(q, columns, { ...changes, [UPDATE_KEY]: id });
 }
 
 /**
@@ -41,6 +67,22 @@ export async function revokeDevice(q: Executor, id: string, clientId: string, no
   return true;
 }
 
+const selectIdentity = compileOnce(
+  (db, p) => db.selectFrom('identities').select('prove_id').where('client_id', '=', p.clientId).where('phone_e164', '=', p.phone),
+  ['clientId', 'phone'],
+);
+
+/** Inserts an identity unless the number has one already; returns the row only when it inserted it. */
+const insertIdentity = compileOnce(
+  (db, p) =>
+    db
+      .insertInto('identities')
+      .values({ client_id: p.clientId, phone_e164: p.phone, prove_id: p.proveId, created_at: p.now as unknown as number })
+      .onConflict((oc) => oc.columns(['client_id', 'phone_e164']).doNothing())
+      .returning('prove_id'),
+  ['clientId', 'phone', 'proveId', 'now'],
+);
+
 /** Returns the proveId of a client's phone number, creating it on first use. */
 export async function ensureIdentity(
   q: Executor,
@@ -49,25 +91,13 @@ export async function ensureIdentity(
   newProveId: () => string,
   now: number,
 ): Promise<string> {
-  const existing = await q
-    .selectFrom('identities')
-    .select('prove_id')
-    .where('client_id', '=', clientId)
-    .where('phone_e164', '=', phone)
-    .executeTakeFirst();
+  const existing = (await selectIdentity(q, { clientId, phone }))[0];
   if (existing) return existing.prove_id;
-  const proveId = newProveId();
-  await q
-    .insertInto('identities')
-    .values({ client_id: clientId, phone_e164: phone, prove_id: proveId, created_at: now })
-    .onConflict((oc) => oc.columns(['client_id', 'phone_e164']).doNothing())
-    .execute();
-  const row = await q
-    .selectFrom('identities')
-    .select('prove_id')
-    .where('client_id', '=', clientId)
-    .where('phone_e164', '=', phone)
-    .executeTakeFirstOrThrow();
+  const inserted = (await insertIdentity(q, { clientId, phone, proveId: newProveId(), now }))[0];
+  if (inserted) return inserted.prove_id;
+  // Another transaction inserted it between the two statements: read theirs.
+  const row = (await selectIdentity(q, { clientId, phone }))[0];
+  if (!row) throw new Error('identity vanished after a conflicting insert');
   return row.prove_id;
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Executor } from './executor.js';
 import type { Dialect } from './database.js';
-import { compileOnce } from './compiled-query.js';
+import { compileOnce, compileOncePerShape } from './compiled-query.js';
 import type { SessionsTable } from './schema.js';
 
 export type SessionRow = SessionsTable;
@@ -52,15 +52,27 @@ export async function findStatusForClient(q: Executor, correlationId: string, cl
   return (await selectStatus(q, { correlationId, clientId }))[0] as StatusRow | undefined;
 }
 
+type LookupColumn = 'correlation_id' | 'auth_id' | 'link_hash' | 'mobile_auth_token';
+
+/** One compiled `select *` per lookup column, locking (`for update`) or not. */
+function selectSessionBy(column: LookupColumn, forUpdate: boolean): (q: Executor, values: { value: unknown }) => Promise<SessionRow[]> {
+  return compileOnce((db, p) => {
+    const query = db.selectFrom('sessions').selectAll().where(column, '=', p.value);
+    return forUpdate ? query.forUpdate() : query;
+  }, ['value']);
+}
+
+const LOOKUP_COLUMNS = ['correlation_id', 'auth_id', 'link_hash', 'mobile_auth_token'] as const satisfies readonly LookupColumn[];
+const selectBy = Object.fromEntries(LOOKUP_COLUMNS.map((c) => [c, selectSessionBy(c, false)])) as Record<LookupColumn, ReturnType<typeof selectSessionBy>>;
+const lockBy = Object.fromEntries(LOOKUP_COLUMNS.map((c) => [c, selectSessionBy(c, true)])) as Record<LookupColumn, ReturnType<typeof selectSessionBy>>;
+
 /** Reads and, on PostgreSQL, row-locks a session inside a transaction. SQLite transactions are serial already. */
 export async function lockSession(
   q: Executor,
   dialect: Dialect,
-  where: { column: 'correlation_id' | 'auth_id' | 'link_hash' | 'mobile_auth_token'; value: string },
+  where: { column: LookupColumn; value: string },
 ): Promise<SessionRow | undefined> {
-  let query = q.selectFrom('sessions').selectAll().where(where.column, '=', where.value);
-  if (dialect === 'postgres') query = query.forUpdate();
-  return query.executeTakeFirst();
+  return (await (dialect === 'postgres' ? lockBy : selectBy)[where.column](q, { value: where.value }))[0];
 }
 
 export async function findSessionBy(
@@ -68,12 +80,26 @@ export async function findSessionBy(
   column: 'auth_id' | 'link_hash' | 'mobile_auth_token',
   value: string,
 ): Promise<SessionRow | undefined> {
-  return q.selectFrom('sessions').selectAll().where(column, '=', value).executeTakeFirst();
+  return (await selectBy[column](q, { value }))[0];
 }
 
+/** The marker of the row's key in the compiled update (no session column has this name). */
+const UPDATE_KEY = '\u0000key';
+
+const updateCompiled = compileOncePerShape<never, string>((db, p, names) =>
+  db
+    .updateTable('sessions')
+    .set(Object.fromEntries(names.filter((n) => n !== UPDATE_KEY).map((n) => [n, p[n]])))
+    .where('correlation_id', '=', p[UPDATE_KEY]!),
+);
+
 export async function updateSession(q: Executor, correlationId: string, changes: Partial<SessionRow>): Promise<void> {
-  if (Object.keys(changes).length === 0) return;
-  await q.updateTable('sessions').set(changes).where('correlation_id', '=', correlationId).execute();
+  // Kysely's `set` leaves out undefined values; so does this.
+  const columns = Object.keys(changes).filter((c) => changes[c as keyof SessionRow] !== undefined);
+  if (columns.length === 0) return;
+  // One compiled statement per set of columns written (steps write a few fixed sets).
+  columns.push(UPDATE_KEY);
+  await updateCompiled(q, columns, { ...changes, [UPDATE_KEY]: correlationId });
 }
 
 /** Deletes sessions whose retention has passed. */

@@ -100,16 +100,23 @@ export async function listWebhookEndpoints(q: Executor, clientId?: string): Prom
   }));
 }
 
-/** Gives an endpoint a new secret (returned once); deliveries from now on are signed with it. Null: no such endpoint. */
-export async function rotateWebhookSecret(q: Executor, random: Random, endpointId: string): Promise<string | null> {
+/**
+ * Gives an endpoint a new secret (returned once); deliveries from now on are signed with it.
+ * Null: no such endpoint (or, with `clientId`, none of that client's: the admin API is scoped by client).
+ */
+export async function rotateWebhookSecret(q: Executor, random: Random, endpointId: string, clientId?: string): Promise<string | null> {
   const secret = newWebhookSecret(random);
-  const result = await q.updateTable('webhook_endpoints').set({ secret }).where('id', '=', endpointId).executeTakeFirst();
+  let update = q.updateTable('webhook_endpoints').set({ secret }).where('id', '=', endpointId);
+  if (clientId !== undefined) update = update.where('client_id', '=', clientId);
+  const result = await update.executeTakeFirst();
   return Number(result.numUpdatedRows) === 1 ? secret : null;
 }
 
-/** Removes an endpoint and its deliveries not yet delivered; false when there was none. */
-export async function removeWebhookEndpoint(q: Executor, endpointId: string): Promise<boolean> {
-  const result = await q.deleteFrom('webhook_endpoints').where('id', '=', endpointId).executeTakeFirst();
+/** Removes an endpoint and its deliveries not yet delivered; false when there was none (of `clientId`, when given). */
+export async function removeWebhookEndpoint(q: Executor, endpointId: string, clientId?: string): Promise<boolean> {
+  let remove = q.deleteFrom('webhook_endpoints').where('id', '=', endpointId);
+  if (clientId !== undefined) remove = remove.where('client_id', '=', clientId);
+  const result = await remove.executeTakeFirst();
   if (Number(result.numDeletedRows) !== 1) return false;
   await q.deleteFrom('webhook_deliveries').where('endpoint_id', '=', endpointId).where('status', 'in', ['pending', 'sending']).execute();
   return true;

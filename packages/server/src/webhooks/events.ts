@@ -8,6 +8,7 @@
  */
 import { maskPhone } from '../lib/phone.js';
 import { afterCommit } from '../store/after-commit.js';
+import { compileOnce } from '../store/compiled-query.js';
 import type { Executor } from '../store/executor.js';
 
 /** Every event type, in the order docs/webhooks.md lists them. */
@@ -63,12 +64,14 @@ export function webhookPayload(event: WebhookEvent, at: number, includePhone: bo
  * @example
  * await enqueueWebhookEvent(trx, deps, { type: 'fraud.denied', clientId, phoneE164, data: { correlationId, reason: '9131' } });
  */
+const selectEndpoints = compileOnce(
+  (db, p) => db.selectFrom('webhook_endpoints').select(['id', 'events', 'include_phone']).where('client_id', '=', p.clientId),
+  ['clientId'],
+);
+
 export async function enqueueWebhookEvent(trx: Executor, deps: WebhookEnqueueDeps, event: WebhookEvent): Promise<number> {
-  const endpoints = await trx
-    .selectFrom('webhook_endpoints')
-    .select(['id', 'events', 'include_phone'])
-    .where('client_id', '=', event.clientId)
-    .execute();
+  // Runs in every step that changes a session's outcome: compiled once (store/compiled-query.ts).
+  const endpoints = await selectEndpoints(trx, { clientId: event.clientId });
   const subscribed = endpoints.filter((e) => e.events.split(',').includes(event.type));
   if (subscribed.length === 0) return 0;
   const now = deps.clock.now();

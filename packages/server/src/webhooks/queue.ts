@@ -102,7 +102,7 @@ export async function redeliver(q: Executor, id: string, now: number, clientId?:
   return Number(result.numUpdatedRows) === 1;
 }
 
-/** A delivery as operators and tests see it (no payload secret is involved; the payload is PII-limited). */
+/** A delivery as operators and tests see it (no secret is involved; the payload is PII-limited). */
 export interface DeliveryView {
   id: string;
   endpointId: string;
@@ -111,22 +111,39 @@ export interface DeliveryView {
   attempts: number;
   lastStatus: number | null;
   lastError: string | null;
+  createdAt: number;
+  nextAttemptAt: number | null;
+  deliveredAt: number | null;
   payload: string;
 }
 
-/** Lists deliveries, newest first (of one endpoint when given). */
-export async function listDeliveries(q: Executor, endpointId?: string, limit = 100): Promise<DeliveryView[]> {
-  let query = q.selectFrom('webhook_deliveries').selectAll().orderBy('created_at', 'desc').orderBy('id').limit(limit);
-  if (endpointId !== undefined) query = query.where('endpoint_id', '=', endpointId);
+/** Which deliveries to list: of one endpoint, of one client's endpoints, at most `limit` (default 100). */
+export interface DeliveryFilter {
+  endpointId?: string;
+  clientId?: string;
+  limit?: number;
+}
+
+/** Lists deliveries, newest first (the CLI's tests and the admin API's list). */
+export async function listDeliveries(q: Executor, filter: DeliveryFilter = {}): Promise<DeliveryView[]> {
+  let query = q.selectFrom('webhook_deliveries').selectAll().orderBy('created_at', 'desc').orderBy('id').limit(filter.limit ?? 100);
+  if (filter.endpointId !== undefined) query = query.where('endpoint_id', '=', filter.endpointId);
+  if (filter.clientId !== undefined) {
+    query = query.where('endpoint_id', 'in', q.selectFrom('webhook_endpoints').select('id').where('client_id', '=', filter.clientId));
+  }
   const rows = await query.execute();
+  const orNull = (v: number | string | null): number | null => (v === null ? null : Number(v));
   return rows.map((r) => ({
     id: r.id,
     endpointId: r.endpoint_id,
     eventType: r.event_type,
     status: r.status,
     attempts: Number(r.attempts),
-    lastStatus: r.last_status === null ? null : Number(r.last_status),
+    lastStatus: orNull(r.last_status),
     lastError: r.last_error,
+    createdAt: Number(r.created_at),
+    nextAttemptAt: orNull(r.next_attempt_at),
+    deliveredAt: orNull(r.delivered_at),
     payload: r.payload,
   }));
 }

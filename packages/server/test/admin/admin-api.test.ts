@@ -13,6 +13,8 @@ import { ADMIN_TOKEN_TTL_SECONDS } from '../../src/admin/admin-tokens.js';
 import { createAdmin, disableAdmin } from '../../src/admin/admins-repo.js';
 import { listAudit } from '../../src/admin/audit-log.js';
 import { routesOf } from '../../src/http/route-methods.js';
+import { DEFAULT_POLICY } from '../../src/policy/default-policy.js';
+import { addWebhookEndpoint } from '../../src/webhooks/endpoints-repo.js';
 import { ManualClock } from '../../src/ports/clock.js';
 import type { Executor } from '../../src/store/executor.js';
 import { startTestServer, type TestServer } from '../../src/testing.js';
@@ -118,8 +120,8 @@ describe('admin API /admin/v1', () => {
     const timeline = await call('GET', `/admin/v1/sessions/${correlationId}`);
     assert.equal(timeline.status, 200);
     const events = timeline.body.events as Array<Record<string, unknown>>;
-    assert.deepEqual(events.map((e) => e.type), ['created', 'device_checked:new', 'policy:deny-premium-rate', 'policy:deny-unused-range', 'otp_sent', 'sms', 'otp_checked:correct']);
-    assert.equal(events[4]!.destination, '+1******0161');
+    assert.deepEqual(events.map((e) => e.type), ['created', 'device_checked:new', ...DEFAULT_POLICY.rules.map((r) => `policy:${r.id}`), 'otp_sent', 'sms', 'otp_checked:correct']);
+    assert.equal(events.find((e) => e.type === 'otp_sent')!.destination, '+1******0161');
     const text = JSON.stringify(timeline.body);
     assert.ok(!text.includes('2025550161') && !text.includes(otpCode), 'no full number, no code');
     const missing = await call('GET', '/admin/v1/sessions/00000000-0000-4000-8000-000000000000');
@@ -274,7 +276,7 @@ describe('admin API /admin/v1', () => {
 
   it('every admin route refuses every non-admin credential with 401 {code, message} and does nothing', async () => {
     const routes = routesOf(server.server.app).filter((r) => r.url.startsWith('/admin/v1/') && r.method !== 'HEAD' && r.url !== '/admin/v1/token');
-    assert.ok(routes.length >= 12, `admin routes found: ${routes.length}`);
+    assert.ok(routes.length >= 18, `admin routes found: ${routes.length}`);
 
     // A disabled admin's token, an expired token, a client's access token and a console session id.
     const disabledAdmin = await createAdmin(db, { name: 'gone' }, { clock, random: server.server.deps.random });
@@ -303,11 +305,15 @@ describe('admin API /admin/v1', () => {
       ["another admin's console session id as a bearer", { authorization: `Bearer ${consoleSession.sessionId}` }],
       ["another admin's console session cookie", { cookie: `handset_admin=${consoleSession.sessionId}` }],
     ];
+    // A webhook endpoint the routes could rotate or remove: it must come out untouched.
+    const hook = await addWebhookEndpoint(db, { random: server.server.deps.random, now: clock.now() }, { clientId: server.clientId, url: 'https://hooks.example.com/h' });
     const auditBefore = (await listAudit(db, { limit: 1 })).entries[0]?.id ?? 0;
-    const sample = { phoneNumber: '+12025550161', name: 'Evil', correlationId };
+    const sample = { phoneNumber: '+12025550161', name: 'Evil', correlationId, url: 'https://evil.example.com/' };
     let checked = 0;
     for (const route of routes) {
-      const url = route.url.replace(/:deviceId/, key.deviceId!).replace(/:clientId/, server.clientId).replace(/:correlationId/, correlationId);
+      const url = route.url.replace(/:deviceId/, key.deviceId!).replace(/:clientId/, server.clientId).replace(/:correlationId/, correlationId)
+        .replace(/:endpointId/, hook.endpointId)
+        .replace(/:webhookId/, 'msg_none');
       const query = route.url.endsWith('/devices') ? '?phoneNumber=%2B12025550161' : route.url.includes('/stats/') ? '?from=2030-05-01&to=2030-05-02' : '';
       for (const [name, headers] of credentials) {
         const reply = await server.server.app.inject({
@@ -329,6 +335,8 @@ describe('admin API /admin/v1', () => {
     assert.equal((await db.selectFrom('clients').select('id').where('name', '=', 'Evil').execute()).length, 0);
     const first = await db.selectFrom('clients').select('disabled_at').where('id', '=', server.clientId).executeTakeFirstOrThrow();
     assert.equal(first.disabled_at, null);
+    const hooks = await db.selectFrom('webhook_endpoints').select(['id', 'secret', 'url']).execute();
+    assert.deepEqual(hooks, [{ id: hook.endpointId, secret: hook.secret, url: 'https://hooks.example.com/h' }], 'no endpoint added, rotated or removed');
     // The live admin still gets in (a token issued now).
     token = await signIn(admin);
     assert.equal((await call('GET', '/admin/v1/clients')).status, 200);

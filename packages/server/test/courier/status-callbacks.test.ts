@@ -130,6 +130,12 @@ for (const c of cases) {
       assert.equal((await statusOf(m.id)).status, 'delivered');
       assert.equal(await c.send(url, m, 'sent', 'good'), 204);
       assert.equal((await statusOf(m.id)).status, 'delivered', 'backwards transitions are ignored');
+      // The change is on the session's timeline; the ignored one is not.
+      const events = await server.server.deps.db.kysely.selectFrom('session_events').selectAll().where('correlation_id', '=', m.correlationId).where('channel', '=', 'sms').execute();
+      assert.deepEqual(
+        events.filter((e) => e.type.startsWith('sms_')).map((e) => [e.type, e.reason, e.destination]),
+        [['sms_delivered', null, '+1******0151']],
+      );
     });
 
     it('a bad or missing signature is 401 {code, message} and changes nothing', async () => {

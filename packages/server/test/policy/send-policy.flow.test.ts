@@ -52,25 +52,31 @@ describe('policy at the send step: the default policy', () => {
     assert.equal(reply.body.error, undefined);
     assert.equal(await textsTo(server, PREMIUM), 0);
     const entries = await timeline(server, correlationId);
-    assert.deepEqual(
-      entries.filter((e) => e.type.startsWith('policy:')),
-      [
-        { type: 'policy:deny-premium-rate', reason: 'matched:deny_send:enforced:9802', destination: 'line_type=premium_rate' },
-        // The range's first text: no rate yet (no evidence either way), so the conversion rule cannot match.
-        { type: 'policy:deny-unused-range', reason: 'not_matched:deny_send:enforced:9810', destination: 'conversion_per_prefix_24h=(none),sends_per_prefix_24h=0' },
-      ],
-    );
+    assert.deepEqual(entries.filter((e) => e.type.startsWith('policy:')), [
+      { type: 'policy:deny-premium-rate', reason: 'matched:deny_send:enforced:9802', destination: 'line_type=premium_rate' },
+      // The caps are evaluated too (their counters count the asked-for text), and hold.
+      { type: 'policy:number-hourly-cap', reason: 'not_matched:deny_send:enforced:9804', destination: 'sends_per_number_1h=0' },
+      { type: 'policy:number-daily-cap', reason: 'not_matched:deny_send:enforced:9804', destination: 'sends_per_number_24h=0' },
+      { type: 'policy:prefix-hourly-cap', reason: 'not_matched:deny_send:enforced:9805', destination: 'sends_per_prefix_1h=0' },
+      { type: 'policy:prefix-daily-cap', reason: 'not_matched:deny_send:enforced:9805', destination: 'sends_per_prefix_24h=0' },
+    ]);
     assert.ok(!entries.some((e) => e.type === 'link_sent'), 'no link_sent entry: nothing was queued');
     // The session is still waiting: another number may be tried.
     assert.equal((await backend.status(correlationId)).success, 'pending');
   });
 
-  it('an ordinary number gets its text; the rule is recorded as not matched', async () => {
+  it('an ordinary number gets its text; every rule is recorded as not matched', async () => {
     const { correlationId, client } = await desktopStart(backend, US);
     assert.deepEqual((await client.instantLinkStart()).body, { next: '', data: {} });
     assert.equal(await textsTo(server, US), 1);
     const policyEntries = (await timeline(server, correlationId)).filter((e) => e.type.startsWith('policy:'));
-    assert.deepEqual(policyEntries.map((e) => e.reason), ['not_matched:deny_send:enforced:9802', 'not_matched:deny_send:enforced:9810']);
+    assert.deepEqual(policyEntries.map((e) => e.reason), [
+      'not_matched:deny_send:enforced:9802',
+      'not_matched:deny_send:enforced:9804',
+      'not_matched:deny_send:enforced:9804',
+      'not_matched:deny_send:enforced:9805',
+      'not_matched:deny_send:enforced:9805',
+    ]);
     const metrics = await fetch(`${server.url}/metrics`).then((r) => r.text());
     assert.match(metrics, /handset_policy_decisions_total\{rule="deny-premium-rate",action="deny_send"\} 1/);
   });
@@ -126,5 +132,52 @@ describe('policy at the send step: an allow list and a shadow rule', () => {
       { type: 'policy:allow-list', reason: 'not_matched:deny_send:enforced:9803', destination: 'country=SL' },
       { type: 'policy:watch-sl', reason: 'matched:deny_send:shadow:9803', destination: 'country=SL' },
     ]);
+  });
+});
+
+describe('policy at the send step: shadow mode records and enforces nothing', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'handset-policy-shadow-'));
+  let server: TestServer;
+  let backend: Backend;
+  const CAP = 2;
+  before(async () => {
+    const file = join(dir, 'policy.json');
+    // The default policy's kinds of rule, all in shadow: a line type rule and a send cap far below what is sent.
+    const rules = [
+      { id: 'deny-premium-rate', when: { signal: 'line_type', op: 'in', value: ['premium_rate', 'shared_cost'] }, action: 'deny_send', reason: 9802, shadow: true },
+      { id: 'number-cap', when: { signal: 'sends_per_number_1h', op: '>=', value: CAP }, action: 'deny_send', reason: 9804, shadow: true },
+      { id: 'fail-premium', when: { signal: 'line_type', op: '==', value: 'premium_rate' }, action: 'fail', reason: 9802, shadow: true },
+    ];
+    writeFileSync(file, JSON.stringify({ version: 1, rules }));
+    server = await startTestServer({ overrides: { env: { ...process.env, HANDSET_POLICY_FILE: file } } });
+    backend = Backend.of(server);
+  });
+  after(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a premium-rate number and a number past its cap get every text; each match is recorded as shadow and counted as such', async () => {
+    const sessions: string[] = [];
+    for (const number of [PREMIUM, US, US, US, US, US]) {
+      const { correlationId, client } = await desktopStart(backend, number);
+      assert.deepEqual((await client.instantLinkStart()).body, { next: '', data: {} }, `a text to ${number}`);
+      sessions.push(correlationId);
+    }
+    assert.equal(await textsTo(server, PREMIUM), 1);
+    assert.equal(await textsTo(server, US), 5);
+    const reasons = (await Promise.all(sessions.map((id) => timeline(server, id)))).map((entries) =>
+      entries.filter((e) => e.type.startsWith('policy:')).map((e) => `${e.type} ${e.reason}`),
+    );
+    assert.deepEqual(reasons[0], ['policy:deny-premium-rate matched:deny_send:shadow:9802', 'policy:number-cap not_matched:deny_send:shadow:9804', 'policy:fail-premium matched:fail:shadow:9802']);
+    assert.deepEqual(reasons[1]![1], 'policy:number-cap not_matched:deny_send:shadow:9804');
+    assert.deepEqual(reasons.slice(3).map((r) => r[1]), Array(3).fill('policy:number-cap matched:deny_send:shadow:9804'));
+    assert.ok(!reasons.flat().some((r) => r.includes(':enforced:')), 'nothing is enforced');
+    // Every session is still open for its proof: nothing failed it.
+    for (const id of sessions) assert.equal((await backend.status(id)).success, 'pending');
+    const metrics = await fetch(`${server.url}/metrics`).then((r) => r.text());
+    assert.match(metrics, /handset_policy_decisions_total\{rule="number-cap",action="shadow"\} 3/);
+    assert.match(metrics, /handset_policy_decisions_total\{rule="fail-premium",action="shadow"\} 1/);
+    assert.doesNotMatch(metrics, /handset_policy_decisions_total\{rule="number-cap",action="deny_send"\}/);
   });
 });

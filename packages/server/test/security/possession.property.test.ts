@@ -29,11 +29,15 @@
  * FC_INVARIANT_ONLY=1 leaves out the message rules and checks only the wire rules and the invariant.)
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { UnifyResult } from '@handset/protocol';
 import { OTP_TTL_SECONDS, SESSION_TTL_SECONDS } from '@handset/protocol';
 import { ManualClock } from '../../src/ports/clock.js';
+import { DEFAULT_POLICY } from '../../src/policy/default-policy.js';
 import { listOutbox } from '../../src/store/outbox-repo.js';
 import { startTestServer, testDatabaseUrl, type TestServer } from '../../src/testing.js';
 import {
@@ -261,9 +265,21 @@ describe('possession can never be transferred (property)', () => {
   /** Every platform call of the property goes through one keep-alive agent (node:http, real sockets). */
   const transport = new KeepAliveTransport();
 
+  // Its own policy: the default's line-type rule without the send caps. The four-number pool meets
+  // again by design, thousands of texts on one server, and the model knows only the resend cap;
+  // the caps are played by the policy's own attack tests (docs/decisions.md E3).
+  const policyDir = mkdtempSync(join(tmpdir(), 'handset-property-policy-'));
+  const policyFile = join(policyDir, 'policy.json');
+  writeFileSync(policyFile, JSON.stringify({ version: 1, rules: DEFAULT_POLICY.rules.filter((r) => 'signal' in r.when && r.when.signal === 'line_type') }));
+
   before(async () => {
     clock = new ManualClock(Date.parse('2026-04-01T00:00:00Z'));
-    server = await startTestServer({ overrides: { clock }, mobileAuthNumbers: MA_NUMBERS, config: { mobileAuthLine: LINE } });
+    server = await startTestServer({
+      overrides: { clock, env: { ...process.env, HANDSET_POLICY_FILE: policyFile } },
+      mobileAuthNumbers: MA_NUMBERS,
+      config: { mobileAuthLine: LINE },
+    });
+    assert.deepEqual(server.server.deps.policy.current.policy.rules.map((r) => r.id), ['deny-premium-rate']);
     integrators = [
       new Integrator(server.url, server, transport.post),
       new Integrator(server.url, await server.createClient('second tenant'), transport.post),
@@ -272,6 +288,7 @@ describe('possession can never be transferred (property)', () => {
   after(async () => {
     transport.close();
     await server.close();
+    rmSync(policyDir, { recursive: true, force: true });
   });
 
   /** The newest outbox messages (a short read: a step sends at most one). */

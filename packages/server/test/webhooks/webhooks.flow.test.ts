@@ -90,7 +90,7 @@ describe('outcome webhooks', () => {
   });
 
   it('redelivery by id sends the same webhook-id again; the receiver processes it once', async () => {
-    const delivered = (await listDeliveries(server.server.deps.db.kysely, maskedId)).find((d) => d.status === 'delivered')!;
+    const delivered = (await listDeliveries(server.server.deps.db.kysely, { endpointId: maskedId })).find((d) => d.status === 'delivered')!;
     const before = receiver.received.filter((r) => r.headers['webhook-id'] === delivered.id).length;
     assert.equal(await redeliver(server.server.deps.db.kysely, delivered.id, Date.now()), true);
     await receiver.until((all) => all.filter((r) => r.headers['webhook-id'] === delivered.id).length > before, 'the redelivery');

@@ -5,6 +5,7 @@
  * unknown fields and parameters; times go out as ISO 8601 UTC strings; numbers go out masked.
  */
 import Type, { type Static } from 'typebox';
+import { WEBHOOK_EVENTS } from '../../webhooks/events.js';
 
 /** An id as the platform mints them (UUIDs, `hsc_…`, `hsa_…`): no spaces, no wildcards. */
 const Id = (description: string) => Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$', description });
@@ -223,3 +224,57 @@ export const AuditPageSchema = Type.Object({
   ),
   nextCursor: Nullable(Type.String()),
 });
+
+// ---------------------------------------------------------------------------------------------
+// Webhooks (docs/webhooks.md): a client's endpoints and their deliveries
+
+const WebhookEvent = Type.Union(
+  WEBHOOK_EVENTS.map((e) => Type.Literal(e)),
+  { description: 'An event type (docs/webhooks.md "Events").' },
+);
+export const WebhookEndpointParamsSchema = Type.Object({ clientId: Id('The client.'), endpointId: Id('The endpoint (we_…).') }, strict);
+export const WebhookDeliveryParamsSchema = Type.Object({ clientId: Id('The client.'), webhookId: Id('The delivery: its webhook-id header (msg_…).') }, strict);
+export const AddWebhookBodySchema = Type.Object(
+  {
+    url: Type.String({ minLength: 1, maxLength: 2000, description: 'Where events are POSTed: http:// or https://, no credentials in it.' }),
+    events: Type.Optional(Type.Array(WebhookEvent, { minItems: 1, uniqueItems: true, description: 'Default: every event.' })),
+    includePhone: Type.Optional(Type.Boolean({ description: 'Put the full number in payloads (default false: the masked number only).' })),
+  },
+  strict,
+);
+const WebhookEndpointSchema = Type.Object({
+  endpointId: Type.String(),
+  clientId: Type.String(),
+  url: Type.String(),
+  events: Type.Array(Type.String()),
+  includePhone: Type.Boolean(),
+  createdAt: IsoTime,
+});
+export const WebhookEndpointListSchema = Type.Object({ endpoints: Type.Array(WebhookEndpointSchema) });
+export const WebhookEndpointAddedSchema = Type.Object({
+  endpoint: WebhookEndpointSchema,
+  secret: Type.String({ description: 'whsec_…: in this answer only; never listed, never logged.' }),
+});
+export const WebhookSecretSchema = Type.Object({
+  endpointId: Type.String(),
+  secret: Type.String({ description: 'The new whsec_… secret: in this answer only. The old one signs nothing from now on.' }),
+});
+export const WebhookRemovedSchema = Type.Object({ removed: Type.String({ description: 'The endpoint id.' }) });
+export const WebhookDeliveriesQuerySchema = Type.Object({ endpointId: Type.Optional(Id('Deliveries of this endpoint only.')), limit: Type.Optional(Limit) }, strict);
+export const WebhookDeliveryListSchema = Type.Object({
+  deliveries: Type.Array(
+    Type.Object({
+      webhookId: Type.String({ description: 'The webhook-id header (msg_…).' }),
+      endpointId: Type.String(),
+      eventType: Type.String(),
+      status: Type.String({ description: '`pending`, `sending`, `delivered` or `failed`.' }),
+      attempts: Type.Integer(),
+      lastStatus: Nullable(Type.Integer({ description: "The receiver's last HTTP status (null: no answer)." })),
+      lastError: Nullable(Type.String({ description: '`http 500`, `timeout` or `unreachable`.' })),
+      createdAt: IsoTime,
+      nextAttemptAt: Nullable(IsoTime),
+      deliveredAt: Nullable(IsoTime),
+    }),
+  ),
+});
+export const WebhookRedeliveredSchema = Type.Object({ webhookId: Type.String(), status: Type.Literal('pending') });

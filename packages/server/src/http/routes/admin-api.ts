@@ -1,7 +1,8 @@
 /**
  * @module admin-api
  * The admin API, `/admin/v1/*` (docs/admin.md): sessions and their timelines, Prove Keys by
- * number or client and their revocation, clients, recent messages, statistics and the audit.
+ * number or client and their revocation, clients and their webhooks (admin-webhooks.ts), recent
+ * messages, statistics and the audit.
  *
  * Auth: `POST /admin/v1/token` trades an admin's id and secret (`handset admins create`) for a
  * bearer token of 15 minutes; every other route needs one. Anything else (no header, a malformed
@@ -45,6 +46,7 @@ import { apiError } from '../api-error.js';
 import { callerAddress } from '../caller-limits.js';
 import * as S from './admin-api-schemas.js';
 import { webhookEnqueueDeps } from '../../webhooks/wiring.js';
+import { adminWebhookRoutes } from './admin-webhooks.js';
 
 /** The routes' prefix. */
 export const ADMIN_API_PREFIX = '/admin/v1';
@@ -357,6 +359,8 @@ export const adminApiRoutes = (deps: Deps): FastifyPluginAsyncTypebox =>
         return { client: clientOut(client) };
       },
     );
+
+    adminWebhookRoutes(app, deps, { audit, change, limitOf });
 
     app.get(
       '/messages',

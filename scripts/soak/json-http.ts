@@ -1,0 +1,76 @@
+/**
+ * @module soak/json-http
+ * The load generator's HTTP: `node:http` over keep-alive connections (one agent, a connection per
+ * request in flight, reused), JSON bodies given as strings and answers parsed straight from the
+ * received bytes. `fetch` (undici inside Node 20) costs several times more CPU per request (its
+ * WHATWG streams, Headers and Response objects), which made the load generator as expensive as
+ * the server it measures; `node:http` needs no dependency and is lean enough.
+ */
+import { Agent, request, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+
+/** An answer: its status and its parsed JSON body (null when the body is empty). */
+export interface JsonReply<T> {
+  status: number;
+  body: T;
+}
+
+const TIMEOUT_MS = 30_000;
+
+export class JsonHttp {
+  // keepAlive: connections are reused across requests; no maxSockets: one per request in flight.
+  readonly #agent = new Agent({ keepAlive: true, keepAliveMsecs: 10_000, scheduling: 'lifo' });
+
+  /** POST `body` (already JSON) to `origin + path`; resolves with the status and the parsed answer. */
+  post<T>(origin: string, path: string, body: string, headers: OutgoingHttpHeaders): Promise<JsonReply<T>> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        origin + path,
+        { method: 'POST', agent: this.#agent, headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => readJson<T>(res).then(resolve, reject),
+      );
+      req.setTimeout(TIMEOUT_MS, () => req.destroy(new Error(`POST ${path}: no answer in ${TIMEOUT_MS} ms`)));
+      req.once('error', reject);
+      req.end(body);
+    });
+  }
+
+  /** GET `url` without following redirects; resolves with the status once the answer is read. */
+  get(url: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const req = request(url, { agent: this.#agent }, (res) => {
+        res.resume();
+        res.once('end', () => resolve(res.statusCode ?? 0));
+        res.once('error', reject);
+      });
+      req.setTimeout(TIMEOUT_MS, () => req.destroy(new Error(`GET: no answer in ${TIMEOUT_MS} ms`)));
+      req.once('error', reject);
+      req.end();
+    });
+  }
+
+  /** Closes the idle connections. */
+  close(): void {
+    this.#agent.destroy();
+  }
+}
+
+/** Reads an answer's body and parses it as JSON; one chunk (the usual case) is not copied. */
+function readJson<T>(res: IncomingMessage): Promise<JsonReply<T>> {
+  return new Promise((resolve, reject) => {
+    let first: Buffer | null = null;
+    let rest: Buffer[] | null = null;
+    res.on('data', (chunk: Buffer) => {
+      if (first === null) first = chunk;
+      else (rest ??= [first]).push(chunk);
+    });
+    res.once('error', reject);
+    res.once('end', () => {
+      const bytes = rest ? Buffer.concat(rest) : first;
+      try {
+        resolve({ status: res.statusCode ?? 0, body: (bytes && bytes.length > 0 ? JSON.parse(bytes.toString('utf8')) : null) as T });
+      } catch (error) {
+        reject(new Error(`answer ${res.statusCode} is not JSON: ${(error as Error).message}`));
+      }
+    });
+  });
+}
