@@ -15,8 +15,11 @@
  *
  * What is particular to a step (no text for `deny_send`, the OTP fallback for `require_otp`, the
  * reply) is the caller's. Everything is written in the step's transaction: a step that rolls back
- * leaves no entry, no reason, no webhook. In sandbox mode rules over send counters are evaluated
- * and recorded (`off`) but not enforced.
+ * leaves no entry, no reason, no webhook. In sandbox mode rules over send counters and the SMS
+ * budget are evaluated and recorded (`off`) but not enforced.
+ *
+ * At `send` the signals' after-decision step runs once the decision is known (an unsent text is
+ * given back to the SMS budget, an allowed change of number is counted: policy/send-signals.ts).
  */
 import type { Deps } from '../deps.js';
 import type { StepContext } from '../flows/session-tx.js';
@@ -24,7 +27,7 @@ import { appendSessionEvents, type SessionEventInput } from '../store/session-ev
 import { enqueueWebhookEvent } from '../webhooks/events.js';
 import { webhookEnqueueDeps } from '../webhooks/wiring.js';
 import { evaluatePolicy, type PolicyDecision, type RuleResult } from './engine.js';
-import { mobileAuthSignals, sendSignals, verifySignals } from './point-signals.js';
+import { mobileAuthSignals, sendSignals, verifySignals, type PointSignals, type Verification } from './point-signals.js';
 import type { PolicyPoint } from './points.js';
 import type { PolicyAction, Rule } from './policy-schema.js';
 import type { SignalName, Signals } from './signals.js';
@@ -34,10 +37,10 @@ const ALLOW: PolicyDecision = Object.freeze({ action: 'allow', flags: [], result
 /** Actions whose reasons are recorded on the session for `evaluation.risk` (a `fail` reason is the session's failure reason). */
 const RECORDED: ReadonlySet<PolicyAction> = new Set(['flag', 'deny_send', 'require_otp']);
 
-/** Sandbox sends nothing real: rules over send counters are evaluated there but never enforced. */
+/** Sandbox sends nothing real: rules over send counters or the SMS budget are evaluated there but never enforced. */
 function sandboxEnforces(rule: Rule): boolean {
   const read = 'all' in rule.when ? rule.when.all : 'any' in rule.when ? rule.when.any : [rule.when];
-  return !read.some((c) => c.signal.startsWith('sends_per_'));
+  return !read.some((c) => c.signal.startsWith('sends_per_') || c.signal.startsWith('budget_'));
 }
 
 /** `line_type=premium_rate,country=GB`: what the rule read (never a number, code or token). */
@@ -79,11 +82,13 @@ async function guard(
   point: PolicyPoint,
   /** The number the step is about (a send's destination; else the session's), for `fraud.denied`. */
   phoneE164: string | null,
-  signalsFor: (used: Set<SignalName>) => Promise<Signals>,
+  signalsFor: (used: Set<SignalName>) => Promise<PointSignals>,
 ): Promise<PolicyDecision> {
   const { policy, signals: used } = deps.policy.current.at[point];
   if (policy.rules.length === 0) return ALLOW;
-  const decision = evaluatePolicy(policy, await signalsFor(used), deps.config.sandbox ? sandboxEnforces : undefined);
+  const { signals, afterDecision } = await signalsFor(used);
+  const decision = evaluatePolicy(policy, signals, deps.config.sandbox ? sandboxEnforces : undefined);
+  if (afterDecision) await afterDecision(decision);
   await appendSessionEvents(
     ctx.trx,
     deps.db.dialect,
@@ -121,7 +126,10 @@ export function guardMobileAuth(deps: Deps, ctx: StepContext): Promise<PolicyDec
   return guard(deps, ctx, 'mobile_auth', ctx.session.phone_e164, (used) => mobileAuthSignals(deps, ctx, used));
 }
 
-/** `verify`: a code is about to be checked, or an Instant Link was opened. `fail`: the session has ended (no check). */
-export function guardVerify(deps: Deps, ctx: StepContext): Promise<PolicyDecision> {
-  return guard(deps, ctx, 'verify', ctx.session.phone_e164, (used) => verifySignals(deps, ctx, used));
+/**
+ * `verify`: a code is about to be checked (`code`: counted as a verification attempt), or an
+ * Instant Link was opened (`link`). `fail`: the session has ended (the code is never compared).
+ */
+export function guardVerify(deps: Deps, ctx: StepContext, what: Verification): Promise<PolicyDecision> {
+  return guard(deps, ctx, 'verify', ctx.session.phone_e164, (used) => verifySignals(deps, ctx, used, what));
 }

@@ -91,6 +91,21 @@ function pointErrors(rule: Rule, i: number): string[] {
   return errors;
 }
 
+/** A price table's countries are ISO 3166 codes; a cost signal needs a price table. */
+function priceErrors(policy: PolicyFile): string[] {
+  const errors = Object.keys(policy.prices?.countries ?? {})
+    .filter((code) => !/^[A-Z]{2}$/.test(code))
+    .map((code) => `prices.countries.${code}: not an ISO 3166 country code (two capital letters, e.g. GB)`);
+  if (policy.prices) return errors;
+  policy.rules.forEach((rule, i) => {
+    const { list, key } = comparisons(rule.when);
+    list.forEach((c, j) => {
+      if (/^budget_.+_cost_used$/.test(c.signal)) errors.push(`${key ? `rules[${i}].when.${key}[${j}]` : `rules[${i}].when`}.signal: ${c.signal} needs a "prices" table in the policy file`);
+    });
+  });
+  return errors;
+}
+
 /** Validates a parsed policy; errors name the field path. */
 export function validatePolicy(value: unknown): PolicyRead {
   const errors = schemaErrors(value);
@@ -104,6 +119,7 @@ export function validatePolicy(value: unknown): PolicyRead {
     list.forEach((c, j) => errors.push(...comparisonErrors(c, key ? `rules[${i}].when.${key}[${j}]` : `rules[${i}].when`)));
     errors.push(...pointErrors(rule, i));
   });
+  errors.push(...priceErrors(policy));
   return errors.length ? { ok: false, errors } : { ok: true, policy };
 }
 

@@ -37,6 +37,26 @@ export const SIGNAL_POINTS: Partial<Record<SignalName, readonly PolicyPoint[]>> 
   sends_per_client_24h: ['send'],
   sends_per_ip_1h: ['send'],
   sends_per_ip_24h: ['send'],
+  sends_per_device_key_1h: ['send'],
+  sends_per_device_key_24h: ['send'],
+  // Counted at a code check (`verify`), read without counting at a send; a Mobile Auth attempt
+  // may have no number yet.
+  verifications_per_number_1h: ['send', 'verify'],
+  verifications_per_number_24h: ['send', 'verify'],
+  verifications_per_device_key_1h: ['send', 'verify'],
+  verifications_per_device_key_24h: ['send', 'verify'],
+  // Read against the send counters the send counts.
+  conversion_per_prefix_24h: ['send'],
+  conversion_per_country_24h: ['send'],
+  // number_changes is counted by an allowed send that changes the number; a device key's distinct
+  // numbers count the number they are read for.
+  number_changes: ['send'],
+  distinct_numbers_per_device_key_24h: ['send'],
+  // The budget is spent by the send it is read at.
+  budget_client_count_used: ['send'],
+  budget_client_cost_used: ['send'],
+  budget_total_count_used: ['send'],
+  budget_total_cost_used: ['send'],
 };
 
 export function pointsOf(rule: Rule): readonly PolicyPoint[] {

@@ -53,9 +53,24 @@ export const RuleSchema = Type.Object(
 );
 export type Rule = Static<typeof RuleSchema>;
 
+/**
+ * Estimated price of one text, in one currency, for the budget's cost signals: per destination
+ * country (ISO 3166 code) and a default for every other country (docs/fraud-policy.md).
+ */
+export const PricesSchema = Type.Object(
+  {
+    currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$' })),
+    default: Type.Number({ minimum: 0, maximum: 100 }),
+    countries: Type.Optional(Type.Record(Type.String(), Type.Number({ minimum: 0, maximum: 100 }))),
+  },
+  { additionalProperties: false },
+);
+export type Prices = Static<typeof PricesSchema>;
+
 export const PolicySchema = Type.Object(
   {
     version: Type.Literal(1),
+    prices: Type.Optional(PricesSchema),
     rules: Type.Array(RuleSchema),
   },
   { additionalProperties: false },

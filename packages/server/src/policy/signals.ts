@@ -26,6 +26,24 @@ export const SIGNALS = {
   sends_per_client_24h: 'number',
   sends_per_ip_1h: 'number',
   sends_per_ip_24h: 'number',
+  sends_per_device_key_1h: 'number',
+  sends_per_device_key_24h: 'number',
+  /** Code checks (right or wrong) before this one, across sessions (policy/verification-attempts.ts). */
+  verifications_per_number_1h: 'number',
+  verifications_per_number_24h: 'number',
+  verifications_per_device_key_1h: 'number',
+  verifications_per_device_key_24h: 'number',
+  /** Session facts (policy/session-facts.ts): changes of number so far; distinct numbers for one Prove Key. */
+  number_changes: 'number',
+  distinct_numbers_per_device_key_24h: 'number',
+  /** Texts used (right code, opened link) ÷ texts sent, 0–1 (policy/conversion.ts). */
+  conversion_per_prefix_24h: 'number',
+  conversion_per_country_24h: 'number',
+  /** Spent today (UTC) before this text: texts, and estimated cost from `prices` (policy/sms-budget.ts). */
+  budget_client_count_used: 'number',
+  budget_client_cost_used: 'number',
+  budget_total_count_used: 'number',
+  budget_total_cost_used: 'number',
 } as const satisfies Record<string, SignalKind>;
 
 export type SignalName = keyof typeof SIGNALS;

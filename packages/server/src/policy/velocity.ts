@@ -1,8 +1,8 @@
 /**
  * @module velocity
- * Send counters shared by every instance: how many texts the policy let through to a number, a
- * prefix (the number without its last four digits), a country, a client and a source address
- * (the `ipAddress` the integrator gave) over the last hour and day. Counted with
+ * Send counters shared by every instance: how many texts were asked for to a number, a prefix
+ * (the number without its last four digits), a country, by a client, for a source address (the
+ * `ipAddress` the integrator gave) and under a Prove Key (device key) over the last hour and day. Counted with
  * rate-limiter-flexible through http/limiter-store.ts: in memory on SQLite (one instance), in the
  * `rate_limits` table on PostgreSQL, where the upsert is atomic, so N instances count together
  * and a cap is exact (each send gets its own number). Windows are fixed, starting at the key's
@@ -13,8 +13,7 @@
  * (the counters measure what was asked for, which is what pumping produces); a step that rolls
  * back counts nothing on PostgreSQL (counted in its transaction, policy/point-signals.ts).
  */
-import type { RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { MakeLimiter } from '../http/limiter-store.js';
+import { WINDOW_SECONDS, type WindowCounters } from './window-counters.js';
 
 /** The counted signals: `sends_per_<key>_<window>`. */
 export const VELOCITY_SIGNALS = [
@@ -28,12 +27,10 @@ export const VELOCITY_SIGNALS = [
   'sends_per_client_24h',
   'sends_per_ip_1h',
   'sends_per_ip_24h',
+  'sends_per_device_key_1h',
+  'sends_per_device_key_24h',
 ] as const;
 export type VelocitySignal = (typeof VELOCITY_SIGNALS)[number];
-
-const WINDOW_SECONDS = { '1h': 3600, '24h': 86_400 } as const;
-/** Never refuses: the limiter is used as a shared counter, the policy decides. */
-const UNBOUNDED = 2 ** 31 - 1;
 
 /** What a send is counted under. */
 export interface SendKeys {
@@ -41,6 +38,8 @@ export interface SendKeys {
   country: string;
   client: string;
   ip: string | null;
+  /** The session's Prove Key (device id), when it has one. */
+  device_key: string | null;
 }
 
 /** The number without its last four digits (`+4490987` for `+449098765432`). */
@@ -48,42 +47,35 @@ export function prefixOf(e164: string): string {
   return e164.slice(0, Math.max(2, e164.length - 4));
 }
 
-function keyOf(signal: VelocitySignal, keys: SendKeys): string | null {
-  const what = signal.split('_')[2] as 'number' | 'prefix' | 'country' | 'client' | 'ip';
-  if (what === 'prefix') return prefixOf(keys.number);
-  return keys[what];
+/** `sends_per_device_key_1h` → what it is keyed by (`device_key`) and its window (`1h`). */
+function parse(signal: VelocitySignal): { what: keyof SendKeys | 'prefix'; window: '1h' | '24h' } {
+  const match = /^sends_per_(.+)_(1h|24h)$/.exec(signal)!;
+  return { what: match[1] as keyof SendKeys | 'prefix', window: match[2] as '1h' | '24h' };
+}
+
+function keyOf(what: keyof SendKeys | 'prefix', keys: SendKeys): string | null {
+  return what === 'prefix' ? prefixOf(keys.number) : keys[what];
 }
 
 export class VelocityCounters {
-  readonly #limiters = new Map<VelocitySignal, RateLimiterAbstract>();
-  readonly #make: MakeLimiter;
+  readonly #counters: WindowCounters;
 
-  constructor(make: MakeLimiter) {
-    this.#make = make;
-  }
-
-  #limiter(signal: VelocitySignal): RateLimiterAbstract {
-    let limiter = this.#limiters.get(signal);
-    if (!limiter) {
-      const window = signal.endsWith('_24h') ? '24h' : '1h';
-      limiter = this.#make({ name: `policy:${signal}`, points: UNBOUNDED, durationSeconds: WINDOW_SECONDS[window] });
-      this.#limiters.set(signal, limiter);
-    }
-    return limiter;
+  constructor(counters: WindowCounters) {
+    this.#counters = counters;
   }
 
   /**
    * Counts one send under each of `signals` and returns, per signal, how many sends came before
-   * this one in the window. A signal without a key (no source address) is left out.
+   * this one in the window. A signal without a key (no source address, no device key) is left out.
    */
   async count(signals: Iterable<VelocitySignal>, keys: SendKeys): Promise<Partial<Record<VelocitySignal, number>>> {
     const counted: Partial<Record<VelocitySignal, number>> = {};
     await Promise.all(
       [...signals].map(async (signal) => {
-        const key = keyOf(signal, keys);
+        const { what, window } = parse(signal);
+        const key = keyOf(what, keys);
         if (key === null) return;
-        const result = await this.#limiter(signal).consume(key, 1);
-        counted[signal] = result.consumedPoints - 1;
+        counted[signal] = (await this.#counters.add(`policy:${signal}`, WINDOW_SECONDS[window], key)) - 1;
       }),
     );
     return counted;

@@ -58,7 +58,7 @@ export async function openInstantLink(deps: Deps, token: string): Promise<LinkOp
       const target = ctx.session.final_target_url;
       if (!target) return { kind: 'unknown' };
       // fail at `verify`: the session ends with the rule's reason instead of succeeding.
-      if (ctx.permits({ type: 'link_opened' }) && (await guardVerify(deps, ctx)).action === 'fail') return { kind: 'expired' };
+      if (ctx.permits({ type: 'link_opened' }) && (await guardVerify(deps, ctx, 'link')).action === 'fail') return { kind: 'expired' };
       await applyAndSettle(deps, ctx, { type: 'link_opened' });
       if (ctx.session.state !== 'succeeded') return { kind: 'expired' };
       return { kind: 'redirect', location: finalTarget(target, ctx.session.auth_id) };

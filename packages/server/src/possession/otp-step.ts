@@ -51,10 +51,11 @@ export async function finishOtp(deps: Deps, authId: string, otp: string): Promis
     deps,
     byAuthId(authId),
     async (ctx) => {
-      const result = ctx.permits({ type: 'otp_checked', result: 'expired' }) ? checkCode(ctx, otp) : null;
-      if (result === null) return stepNotAllowed(ctx.session, 'OTP check');
-      // fail at `verify`: the session ends with the rule's reason, whatever the code.
-      if ((await guardVerify(deps, ctx)).action === 'fail') return policyRefused();
+      if (!ctx.permits({ type: 'otp_checked', result: 'expired' })) return stepNotAllowed(ctx.session, 'OTP check');
+      // fail at `verify` (e.g. a cap on verification attempts across sessions): the session ends
+      // with the rule's reason and the code is never compared.
+      if ((await guardVerify(deps, ctx, 'code')).action === 'fail') return policyRefused();
+      const result = checkCode(ctx, otp);
       const decision = await applyAndSettle(deps, ctx, { type: 'otp_checked', result });
       if (!decision.ok) return stepNotAllowed(ctx.session, 'OTP check');
       if (result === 'expired') {

@@ -108,6 +108,15 @@ describe('policy file validation', () => {
     assert.deepEqual(errorsOf(policy(rule({ at: ['verify'], action: 'fail', when: { all: [{ signal: 'country', op: '==', value: 'GB' }, { signal: 'sends_per_prefix_1h', op: '>', value: 3 }] } }))), [
       'rules[0].at: sends_per_prefix_1h is computed only at send, not at verify',
     ]);
+    // The newer signals: verification attempts at send and verify; budget, conversion and session facts at send only.
+    const ruleOver = (signal: string, at: Array<'send' | 'mobile_auth' | 'verify'>) => policy(rule({ at, action: 'fail', when: { signal, op: '>=', value: 1 } }));
+    const over = (signal: string, at: Array<'send' | 'mobile_auth' | 'verify'>) => errorsOf(ruleOver(signal, at));
+    assert.equal(validatePolicy(ruleOver('verifications_per_number_1h', ['send', 'verify'])).ok, true);
+    assert.deepEqual(over('verifications_per_device_key_24h', ['mobile_auth']), ['rules[0].at: verifications_per_device_key_24h is computed only at send, verify, not at mobile_auth']);
+    assert.deepEqual(over('budget_total_count_used', ['verify']), ['rules[0].at: budget_total_count_used is computed only at send, not at verify']);
+    assert.deepEqual(over('conversion_per_prefix_24h', ['mobile_auth']), ['rules[0].at: conversion_per_prefix_24h is computed only at send, not at mobile_auth']);
+    assert.deepEqual(over('number_changes', ['verify']), ['rules[0].at: number_changes is computed only at send, not at verify']);
+    assert.deepEqual(over('sends_per_device_key_1h', ['verify']), ['rules[0].at: sends_per_device_key_1h is computed only at send, not at verify']);
   });
 
   it('says where a JSON syntax error is', () => {

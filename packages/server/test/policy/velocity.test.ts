@@ -8,9 +8,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { prefixOf, VelocityCounters } from '../../src/policy/velocity.js';
+import { WindowCounters } from '../../src/policy/window-counters.js';
 
-const counters = () => new VelocityCounters((spec) => new RateLimiterMemory({ keyPrefix: spec.name, points: spec.points, duration: spec.durationSeconds }));
-const keys = (number: string, over: Partial<{ country: string; client: string; ip: string | null }> = {}) => ({ number, country: 'GB', client: 'c1', ip: '203.0.113.9', ...over });
+const counters = () => new VelocityCounters(new WindowCounters((spec) => new RateLimiterMemory({ keyPrefix: spec.name, points: spec.points, duration: spec.durationSeconds })));
+const keys = (number: string, over: Partial<{ country: string; client: string; ip: string | null; device_key: string | null }> = {}) => ({
+  number,
+  country: 'GB',
+  client: 'c1',
+  ip: '203.0.113.9',
+  device_key: null,
+  ...over,
+});
 
 describe('send counters', () => {
   it('prefix is the number without its last four digits', () => {
@@ -36,6 +44,15 @@ describe('send counters', () => {
       sends_per_country_24h: 0,
       sends_per_client_1h: 2,
     });
+  });
+
+  it('counts per device key only when the session has one', async () => {
+    const c = counters();
+    const signals = ['sends_per_device_key_1h', 'sends_per_device_key_24h'] as const;
+    assert.deepEqual(await c.count(signals, keys('+447700900001')), {});
+    assert.deepEqual(await c.count(signals, keys('+447700900001', { device_key: 'dev-1' })), { sends_per_device_key_1h: 0, sends_per_device_key_24h: 0 });
+    assert.deepEqual(await c.count(signals, keys('+447700900002', { device_key: 'dev-1' })), { sends_per_device_key_1h: 1, sends_per_device_key_24h: 1 });
+    assert.deepEqual(await c.count(signals, keys('+447700900002', { device_key: 'dev-2' })), { sends_per_device_key_1h: 0, sends_per_device_key_24h: 0 });
   });
 
   it('windows are separate counters: the 1h and 24h counts of one key move together but apart from other signals', async () => {
