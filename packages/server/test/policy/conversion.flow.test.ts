@@ -2,7 +2,8 @@
  * Conversion rate per prefix over a socket (SQLite and PostgreSQL passes): a range whose texts
  * are never used is denied once the minimum volume is reached, although every number in it is
  * fresh; a range where people open their links keeps getting texts past that volume. The rule
- * pairs the rate with the volume (`all`), so a small sample never decides.
+ * pairs the rate with the volume (`all`), so a small sample never decides. A right OTP code is a
+ * use like an opened link; a wrong one is not.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from '../../src/testing.js';
 import { ProtocolClient } from '../support/protocol-client.js';
 import { Backend } from '../support/server-api.js';
+import { tryCode, wrongCode } from '../support/verification-attempts.js';
 
 const MIN_VOLUME = 20;
 const pumped = (i: number): string => `+2327612${String(i).padStart(4, '0')}`;
@@ -80,5 +82,19 @@ describe('conversion rate per prefix', () => {
       .where('type', '=', 'policy:low-conversion')
       .executeTakeFirstOrThrow();
     assert.deepEqual(last, { reason: 'not_matched:deny_send:enforced:9810', destination: `conversion_per_prefix_24h=1,sends_per_prefix_24h=${MIN_VOLUME + 4}` });
+  });
+
+  it('a right OTP code counts a use, a wrong one does not', async () => {
+    const otp = (i: number): string => `+4479111230${String(i).padStart(2, '0')}`;
+    assert.deepEqual((await tryCode(server, otp(1), (code) => code)).reply.body, { next: 'done' });
+    assert.notDeepEqual((await tryCode(server, otp(2), wrongCode)).reply.body, { next: 'done' });
+    const third = await sendLink(server, otp(3), false);
+    const entry = await server.server.deps.db.kysely
+      .selectFrom('session_events')
+      .select('destination')
+      .where('correlation_id', '=', third.correlationId)
+      .where('type', '=', 'policy:low-conversion')
+      .executeTakeFirstOrThrow();
+    assert.equal(entry.destination, 'conversion_per_prefix_24h=0.5,sends_per_prefix_24h=2', 'one use of the two texts before it');
   });
 });

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from '../../src/testing.js';
 import { policyRefused } from '../../src/possession/envelope.js';
+import { ProtocolClient } from '../support/protocol-client.js';
 import { Backend } from '../support/server-api.js';
 import { refusedChecks, tryCode, verificationCapPolicy, wrongCode as wrong } from '../support/verification-attempts.js';
 
@@ -20,6 +21,7 @@ const CAP = 5;
 const SESSIONS = 12;
 const TARGET = '+12025550142';
 const OTHER = '+12025550143';
+const LINKED = '+12025550144';
 
 describe('verification attempts across sessions', () => {
   const dir = mkdtempSync(join(tmpdir(), 'handset-verify-cap-'));
@@ -56,6 +58,18 @@ describe('verification attempts across sessions', () => {
         { type: 'policy_failed', reason: '9807', destination: null },
       ],
     );
+  });
+
+  it(`Instant Link openings are not attempts: ${CAP + 2} links to one number all open, each reading 0 checks`, async () => {
+    for (let i = 0; i < CAP + 2; i++) {
+      const started = await Backend.of(server).unify({ possessionType: 'desktop', phoneNumber: LINKED, finalTargetUrl: 'https://shop.example.com/done' });
+      assert.deepEqual((await new ProtocolClient(started.authToken!).instantLinkStart()).body, { next: '', data: {} });
+      const message = (await server.outbox()).find((m) => m.to === LINKED)!; // newest first
+      const opened = await fetch(/(https?:\/\/\S+)/.exec(message.body)![1]!, { redirect: 'manual' });
+      assert.equal(opened.status, 302, `link ${i + 1} opens`);
+      const entries = await server.server.deps.db.kysely.selectFrom('session_events').select(['reason', 'destination']).where('correlation_id', '=', started.correlationId).where('type', '=', 'policy:verify-cap').execute();
+      assert.deepEqual(entries, [{ reason: 'not_matched:fail:enforced:9807', destination: 'verifications_per_number_1h=0' }]);
+    }
   });
 
   it('another number is not affected: its right code succeeds', async () => {
