@@ -98,6 +98,12 @@ export const FAILURE_REASON_TEXT: Readonly<Record<string, string>> = {
   '9804': 'Too many texts to this number.',
   '9805': 'Too many texts to this number range.',
   '9806': 'Too many texts for this client, address or country.',
+  '9807': 'Too many verification attempts for this number or device.',
+  '9808': "The client's daily SMS budget is spent.",
+  '9809': "The deployment's daily SMS budget is spent.",
+  '9810': 'Texts to this number range are almost never used.',
+  '9811': 'Too many numbers for one device.',
+  '9812': 'Too many changes of number in this session.',
 };
 
 /** The text of a reason code a policy uses that {@link FAILURE_REASON_TEXT} does not know. */

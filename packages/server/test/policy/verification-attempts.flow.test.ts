@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from '../../src/testing.js';
+import { FAILURE_REASON_TEXT } from '@handset/protocol';
 import { policyRefused } from '../../src/possession/envelope.js';
 import { ProtocolClient } from '../support/protocol-client.js';
 import { Backend } from '../support/server-api.js';
@@ -47,7 +48,9 @@ describe('verification attempts across sessions', () => {
 
     const right = await tryCode(server, TARGET, (code) => code);
     assert.deepEqual(right.reply.body, policyRefused(), 'the right code is not accepted past the cap');
-    assert.equal((await Backend.of(server).status(right.correlationId)).success, 'false');
+    const status = await Backend.of(server).status(right.correlationId);
+    assert.equal(status.success, 'false');
+    assert.deepEqual(status.evaluation, { authentication: { result: 'fail', failureReasons: { 9807: FAILURE_REASON_TEXT['9807'] } } });
     assert.ok((await refusedChecks(server)).includes(right.correlationId));
     const timeline = await server.server.deps.db.kysely.selectFrom('session_events').select(['type', 'reason', 'destination']).where('correlation_id', '=', right.correlationId).orderBy('seq').execute();
     assert.deepEqual(
