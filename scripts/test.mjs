@@ -113,7 +113,11 @@ const usesTestServer = (f) => readFileSync(join(root, f), 'utf8').includes('star
 const sqliteFiles = flags.has('--postgres') ? [] : files.filter((f) => !f.startsWith(MULTI_INSTANCE));
 const postgresFiles = flags.has('--no-postgres')
   ? []
-  : files.filter((f) => f.startsWith(MULTI_INSTANCE) || (f.startsWith('packages/server/test/') && usesTestServer(f)));
+  : files
+      .filter((f) => f.startsWith(MULTI_INSTANCE) || (f.startsWith('packages/server/test/') && usesTestServer(f)))
+      // The outage test restarts PostgreSQL: it runs last, so no file starts while the service may
+      // still be settling (a file started right after it once found its fresh schema gone).
+      .sort((a, b) => Number(a.endsWith('/database-outage.test.ts')) - Number(b.endsWith('/database-outage.test.ts')));
 let ok = true;
 if (sqliteFiles.length > 0) ok = runPass('SQLite pass (in-memory SQLite per test server)', sqliteFiles, { HANDSET_TEST_DATABASE_URL: '' }) && ok;
 if (postgresFiles.length > 0) {
