@@ -23,6 +23,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { phoneFor } from '../scripts/soak/flows.js';
 import { median } from './support/stats.js';
 
 const { values: options, positionals } = parseArgs({
@@ -118,7 +119,8 @@ async function mobileFlow(tree: Tree, key: Key): Promise<void> {
     if (reply.statusCode !== 200) throw new Error(`${url}: ${reply.statusCode} ${reply.body.slice(0, 200)}`);
     return JSON.parse(reply.body);
   };
-  const phone = `+1202${5_000_000 + (phoneSequence++ % 1_000_000)}`;
+  // A new phone user each flow, each in its own range: the default policy caps texts per range.
+  const phone = phoneFor(phoneSequence++);
   const started = await post('/v3/unify', { possessionType: 'mobile', phoneNumber: phone, clientRequestId: 'bench' }, tree.token);
   const authToken: string = started.authToken;
   const claims = JSON.parse(Buffer.from(authToken.split('.')[1]!, 'base64').toString('latin1'));
