@@ -6,9 +6,11 @@
 // Two passes: everything on SQLite, then the server's database-backed tests (those that start a
 // test server, plus the multi-instance tests that need PostgreSQL) again on PostgreSQL, with
 // HANDSET_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test) giving every test
-// server a fresh schema.
+// server a fresh schema. Each pass runs CONCURRENCY files at once (HANDSET_TEST_CONCURRENCY
+// overrides it); the database-outage test runs alone, in a pass of its own, last.
 // An unreachable PostgreSQL skips that pass with the reason, or fails the run under CI.
 // `--no-postgres` skips the PostgreSQL pass; `--postgres` runs only it.
+// After each pass it prints the slowest files (scripts/test-file-durations.mjs).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -52,17 +54,43 @@ for (const build of ['packages/web/scripts/build.mjs', 'apps/demo/scripts/build.
 
 const totals = { pass: 0, fail: 0, skipped: 0 };
 
+// Files at once in a pass. node's default, one fewer than the cores, is 1 on a 2-core machine; most
+// files wait on Chromium, sockets and child processes, and each test server has its own in-memory
+// SQLite or PostgreSQL schema, so several files share the machine safely.
+const CONCURRENCY = Number(process.env.HANDSET_TEST_CONCURRENCY || 3);
+if (!Number.isInteger(CONCURRENCY) || CONCURRENCY < 1) {
+  console.error(`HANDSET_TEST_CONCURRENCY must be a whole number of files, at least 1: ${process.env.HANDSET_TEST_CONCURRENCY}`);
+  process.exit(1);
+}
+const SLOWEST_SHOWN = 20;
+
+/** Prints the slowest files of a pass from the durations reporter's lines ("<ms>\t<file>"). */
+function printSlowest(durationsFile) {
+  if (!existsSync(durationsFile)) return;
+  const rows = readFileSync(durationsFile, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split('\t'))
+    .map(([ms, file]) => ({ ms: Number(ms), file: relative(root, file) }))
+    .sort((a, b) => b.ms - a.ms);
+  rmSync(durationsFile, { force: true });
+  console.log('slowest files (start to exit of each):');
+  for (const { ms, file } of rows.slice(0, SLOWEST_SHOWN)) console.log(`  ${(ms / 1000).toFixed(1).padStart(6)} s  ${file}`);
+}
+
 /** Runs one pass; prints its summary; returns true when it passed. */
-function runPass(label, list, env, extraArgs = []) {
-  console.log(`\n=== ${label}: ${list.length} test files`);
+function runPass(label, list, env, concurrency = CONCURRENCY) {
+  console.log(`\n=== ${label}: ${list.length} test files, ${concurrency} at once`);
   const tapFile = join(root, '.tmp', `test-summary-${process.pid}.tap`);
+  const durationsFile = join(root, '.tmp', `test-durations-${process.pid}.txt`);
   mkdirSync(dirname(tapFile), { recursive: true });
   const result = spawnSync(
     process.execPath,
     [
-      '--import', 'tsx', '--test', '--test-timeout=180000', ...extraArgs,
+      '--import', 'tsx', '--test', '--test-timeout=180000', `--test-concurrency=${concurrency}`,
       '--test-reporter=spec', '--test-reporter-destination=stdout',
       '--test-reporter=tap', `--test-reporter-destination=${tapFile}`,
+      '--test-reporter=./scripts/test-file-durations.mjs', `--test-reporter-destination=${durationsFile}`,
       ...list,
     ],
     { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_NO_WARNINGS: '1', ...env } },
@@ -74,6 +102,7 @@ function runPass(label, list, env, extraArgs = []) {
     rmSync(tapFile, { force: true });
     for (const key of Object.keys(totals)) totals[key] += count(key);
     console.log(`\n${label}: ${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped`);
+    printSlowest(durationsFile);
   } else {
     totals.fail += 1; // the runner died before writing its summary
   }
@@ -130,13 +159,13 @@ if (postgresFiles.length > 0) {
   } else if (problem) {
     console.log(`\nPostgreSQL pass skipped: ${shown} is unreachable (${problem}). Start it with scripts/ensure-postgres.sh.`);
   } else {
-    // One file at a time: the outage test stops PostgreSQL, which no other file may see.
     const env = { HANDSET_TEST_DATABASE_URL: url };
     if (process.env.CI && process.env.HANDSET_TEST_ALLOW_PG_RESTART === undefined) env.HANDSET_TEST_ALLOW_PG_RESTART = '1';
     const label = `PostgreSQL pass (${shown}, a fresh schema per test server)`;
     const [rest, outage] = [postgresFiles.filter((f) => !isOutageTest(f)), postgresFiles.filter(isOutageTest)];
-    if (rest.length > 0) ok = runPass(label, rest, env, ['--test-concurrency=1']) && ok;
-    if (outage.length > 0) ok = runPass(`${label}, the outage test last`, outage, env, ['--test-concurrency=1']) && ok;
+    if (rest.length > 0) ok = runPass(label, rest, env) && ok;
+    // Alone: it stops PostgreSQL, which no other file may see.
+    if (outage.length > 0) ok = runPass(`${label}, the outage test last`, outage, env, 1) && ok;
   }
 }
 // The closing line over every pass.
