@@ -152,7 +152,15 @@ const postgresFiles = flags.has('--no-postgres')
 // settling (a file started right after it once found its fresh schema gone).
 const isOutageTest = (f) => f.endsWith('/database-outage.test.ts');
 let ok = true;
-if (sqliteFiles.length > 0) ok = runPass('SQLite pass (in-memory SQLite per test server)', sqliteFiles, { HANDSET_TEST_DATABASE_URL: '' }) && ok;
+// Load generators and builds that need the cores to themselves: the flows benchmark keeps 50 flows
+// in flight (beside other files its calls took seconds and its PostgreSQL connections timed out),
+// the sockets benchmark opens 200, and the packaging test runs four TypeScript builds under a 240 s
+// limit. They run one at a time after the shared pass.
+const ALONE = ['e2e/bench/flows-bench.test.ts', 'e2e/bench/status-sockets-bench.test.ts', 'e2e/packaging/packaging.test.ts'];
+const sqliteEnv = { HANDSET_TEST_DATABASE_URL: '' };
+const [sqliteShared, sqliteAlone] = [sqliteFiles.filter((f) => !ALONE.includes(f)), sqliteFiles.filter((f) => ALONE.includes(f))];
+if (sqliteShared.length > 0) ok = runPass('SQLite pass (in-memory SQLite per test server)', sqliteShared, sqliteEnv) && ok;
+if (sqliteAlone.length > 0) ok = runPass('SQLite pass, the files that need the machine to themselves', sqliteAlone, sqliteEnv, 1) && ok;
 if (postgresFiles.length > 0) {
   const url = process.env.HANDSET_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
   const shown = shownUrl(url);
