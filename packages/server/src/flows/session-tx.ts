@@ -39,6 +39,11 @@ export interface StepContext {
   permits(event: SessionEvent): boolean;
   /** Stages field changes the state machine does not own (proof hashes, timestamps, device id). */
   stage(changes: StepFields): void;
+  /**
+   * Adds entries of the step's own (the fraud policy's rule results) to its timeline, after what
+   * it judged so far: written with the rest in one statement when the step commits.
+   */
+  record(entries: readonly SessionEventInput[]): void;
 }
 
 /** The session fields every terminal state writes. */
@@ -67,7 +72,8 @@ export async function runSessionStep<T>(
     const now = deps.clock.now();
     let current: SessionRow = found;
     const staged: Partial<SessionRow> = {};
-    // What the machine judged in this step: written with it, so a rollback leaves no entry.
+    // What the machine (and the policy) judged in this step, in order: written with it in one
+    // statement, so a rollback leaves no entry.
     const timeline: SessionEventInput[] = [];
     const stageAny = (changes: Partial<SessionRow>): void => {
       Object.assign(staged, changes);
@@ -80,6 +86,7 @@ export async function runSessionStep<T>(
         return current;
       },
       stage: stageAny,
+      record: (entries) => void timeline.push(...entries),
       permits: (event) => decide(current, event).ok,
       apply(event) {
         const decision = decide(current, event);
