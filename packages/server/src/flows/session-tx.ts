@@ -101,7 +101,6 @@ export async function runSessionStep<T>(
       ctx.apply({ type: 'expired' });
     }
     const value = await step(ctx);
-    if (timeline.length > 0) await appendSessionEvents(trx, deps.db.dialect, timeline);
     if (Object.keys(staged).length > 0) {
       await updateSession(trx, found.correlation_id, staged);
       if (staged.state !== undefined && staged.state !== found.state) {
@@ -109,10 +108,12 @@ export async function runSessionStep<T>(
         change = { from: found, to: current };
         // Outcome webhooks in the same transaction: a rolled-back step enqueues nothing.
         await enqueueSessionChange(trx, webhookEnqueueDeps(deps), found, current);
-        // PostgreSQL: NOTIFY inside the transaction, delivered to other instances on COMMIT.
-        await deps.bus.stage(trx, { correlationId: changed });
       }
     }
+    // PostgreSQL: the NOTIFY of a state change is sent in the transaction (delivered to other
+    // instances on COMMIT) by the statement that writes the timeline: one round trip for both.
+    const notify = changed ? deps.bus.notifyFor({ correlationId: changed }) : null;
+    await appendSessionEvents(trx, deps.db.dialect, timeline, notify);
     return value;
   });
   // After-commit work (the courier's nudge) runs only now that the step's writes are visible.

@@ -9,6 +9,7 @@ import type { Dialect } from './database.js';
 import type { Executor } from './executor.js';
 import { compileOnce } from './compiled-query.js';
 import type { SessionEventsTable } from './schema.js';
+import type { StagedNotify } from '../events/event-bus.js';
 
 /** An entry before it is numbered. */
 export type SessionEventInput = Omit<SessionEventsTable, 'seq'>;
@@ -29,7 +30,7 @@ const PG_TYPES: Record<(typeof ENTRY_COLUMNS)[number], string> = {
  * depends only on the dialect and the number of entries (cached), so SQLite's statement cache and
  * PostgreSQL's planner see a few fixed statements.
  */
-function appendSql(dialect: Dialect, count: number): string {
+function appendSql(dialect: Dialect, count: number, withNotify: boolean): string {
   const rows: string[] = [];
   let next = 2; // $1 is the correlation id
   for (let i = 1; i <= count; i++) {
@@ -40,20 +41,21 @@ function appendSql(dialect: Dialect, count: number): string {
   // SQLite names a VALUES list's columns column1, column2, …; PostgreSQL takes an alias list.
   const v = dialect === 'postgres' ? ['n', ...ENTRY_COLUMNS] : Array.from({ length: ENTRY_COLUMNS.length + 1 }, (_, i) => `column${i + 1}`);
   const alias = dialect === 'postgres' ? ` as v (${v.join(', ')})` : ' as v';
-  return (
+  const insert =
     `insert into session_events (${COLUMNS}) select ${id}, b.last + v.${v[0]}, ${v.slice(1).map((c) => `v.${c}`).join(', ')} ` +
     `from (values ${rows.join(', ')})${alias}, (select coalesce(max(seq), 0) as last from session_events where correlation_id = ${id}) as b ` +
-    `order by v.${v[0]}`
-  );
+    `order by v.${v[0]}`;
+  // PostgreSQL runs a data-modifying WITH whether or not the outer query reads it.
+  return withNotify ? `with appended as (${insert}) select pg_notify($${next}::text, $${next + 1}::text)` : insert;
 }
 
 const appendSqlCache = new Map<string, string>();
 
-function cachedAppendSql(dialect: Dialect, count: number): string {
-  const key = `${dialect}:${count}`;
+function cachedAppendSql(dialect: Dialect, count: number, withNotify: boolean): string {
+  const key = `${dialect}:${count}:${withNotify}`;
   let text = appendSqlCache.get(key);
   if (text === undefined) {
-    text = appendSql(dialect, count);
+    text = appendSql(dialect, count, withNotify);
     // Steps judge a handful of entries; a rare long batch is built again rather than kept.
     if (count <= 32) appendSqlCache.set(key, text);
   }
@@ -62,10 +64,20 @@ function cachedAppendSql(dialect: Dialect, count: number): string {
 
 /**
  * Appends entries to one session's timeline, in order, through the step's transaction, in one
- * statement. Every entry must belong to the same session.
+ * statement. Every entry must belong to the same session. `notify` (PostgreSQL only): the step's
+ * NOTIFY (events/event-bus.ts), sent by the same statement.
  */
-export async function appendSessionEvents(q: Executor, dialect: Dialect, events: readonly SessionEventInput[]): Promise<void> {
-  if (events.length === 0) return;
+export async function appendSessionEvents(
+  q: Executor,
+  dialect: Dialect,
+  events: readonly SessionEventInput[],
+  notify: StagedNotify | null = null,
+): Promise<void> {
+  if (notify && dialect !== 'postgres') throw new Error('appendSessionEvents: NOTIFY is PostgreSQL only');
+  if (events.length === 0) {
+    if (notify) await q.executeQuery(CompiledQuery.raw('select pg_notify($1::text, $2::text)', [notify.channel, notify.payload]));
+    return;
+  }
   const correlationId = events[0]!.correlation_id;
   const values: unknown[] = [];
   for (const e of events) {
@@ -74,7 +86,8 @@ export async function appendSessionEvents(q: Executor, dialect: Dialect, events:
   }
   // PostgreSQL numbers its parameters ($1 used twice); SQLite's `?` are positional: the id comes first and last.
   const parameters = dialect === 'postgres' ? [correlationId, ...values] : [correlationId, ...values, correlationId];
-  await q.executeQuery(CompiledQuery.raw(cachedAppendSql(dialect, events.length), parameters));
+  if (notify) parameters.push(notify.channel, notify.payload);
+  await q.executeQuery(CompiledQuery.raw(cachedAppendSql(dialect, events.length, notify !== null), parameters));
 }
 
 const insertNumbered = compileOnce(

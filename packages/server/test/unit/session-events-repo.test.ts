@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import pg from 'pg';
 import { appendSessionEvents, insertFirstSessionEvents, type SessionEventInput } from '../../src/store/session-events-repo.js';
 import { startTestServer, type TestServer } from '../../src/testing.js';
 
@@ -94,5 +95,40 @@ describe('appendSessionEvents', () => {
       }),
       { numRuns: 25 },
     );
+  });
+
+  it('sends a NOTIFY with the entries on PostgreSQL, delivered on commit only; SQLite refuses one', async (t) => {
+    const notify = { channel: `hs_test_${process.pid}`, payload: '{"correlationId":"s-notify"}' };
+    if (db().dialect === 'sqlite') {
+      await assert.rejects(db().kysely.transaction().execute((trx) => appendSessionEvents(trx, 'sqlite', [entry('s-notify', 0)], notify)), /PostgreSQL only/);
+      assert.equal((await timeline('s-notify')).length, 0);
+      return;
+    }
+    const listener = new pg.Client({ connectionString: db().url });
+    await listener.connect();
+    t.after(() => listener.end());
+    const heard: string[] = [];
+    listener.on('notification', (m) => heard.push(m.payload ?? ''));
+    await listener.query(`listen ${notify.channel}`);
+    const heardAfterRoundTrip = async (): Promise<string[]> => {
+      await listener.query('select 1'); // notifications sent before this answer arrive before it
+      return [...heard];
+    };
+    await assert.rejects(
+      db().kysely.transaction().execute(async (trx) => {
+        await appendSessionEvents(trx, 'postgres', [entry('s-notify', 0)], { ...notify, payload: 'rolled back' });
+        throw new Error('step failed');
+      }),
+      /step failed/,
+    );
+    await db().kysely.transaction().execute((trx) => appendSessionEvents(trx, 'postgres', [entry('s-notify', 1), entry('s-notify', 2)], notify));
+    await db().kysely.transaction().execute((trx) => appendSessionEvents(trx, 'postgres', [], { ...notify, payload: 'alone' }));
+    let got = await heardAfterRoundTrip();
+    for (let i = 0; i < 50 && got.length < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      got = await heardAfterRoundTrip();
+    }
+    assert.deepEqual(got, [notify.payload, 'alone']);
+    assert.deepEqual((await timeline('s-notify')).map((r) => [r.seq, r.type]), [[1, 'type-1'], [2, 'type-2']]);
   });
 });
