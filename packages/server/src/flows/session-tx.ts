@@ -75,6 +75,8 @@ export async function runSessionStep<T>(
     // What the machine (and the policy) judged in this step, in order: written with it in one
     // statement, so a rollback leaves no entry.
     const timeline: SessionEventInput[] = [];
+    // Whether a decision of this step binds the session's device key (settle.ts writes the binding).
+    let bindsDevice = false;
     const stageAny = (changes: Partial<SessionRow>): void => {
       Object.assign(staged, changes);
       current = { ...current, ...changes };
@@ -91,6 +93,7 @@ export async function runSessionStep<T>(
       apply(event) {
         const decision = decide(current, event);
         timeline.push(timelineEntry(current, event, decision, now));
+        if (decision.ok && decision.bindDevice) bindsDevice = true;
         if (decision.ok) {
           stageAny(TERMINAL_STATES.has(decision.state) ? { ...decision.changes, ...endFields(deps, now) } : decision.changes);
         }
@@ -107,7 +110,7 @@ export async function runSessionStep<T>(
         changed = found.correlation_id;
         change = { from: found, to: current };
         // Outcome webhooks in the same transaction: a rolled-back step enqueues nothing.
-        await enqueueSessionChange(trx, webhookEnqueueDeps(deps), found, current);
+        await enqueueSessionChange(trx, webhookEnqueueDeps(deps), found, current, bindsDevice);
       }
     }
     // PostgreSQL: the NOTIFY of a state change is sent in the transaction (delivered to other
