@@ -17,9 +17,22 @@ export interface JsonReply<T> {
 
 const TIMEOUT_MS = 30_000;
 
+/**
+ * How long an idle connection stays in the pool (Node 19+'s own global agent uses the same).
+ * Without it a free socket never expires on this side: Node 20's agent lowers a set `timeout` to
+ * the server's `Keep-Alive: timeout=N` hint minus 1 s, but ignores the hint when no timeout is set.
+ * The server (Fastify's 72 s, which Node closes at 73 s) would then drop a connection idle that
+ * long, and if that happened while this process was busy (the key pool is filled synchronously
+ * before a window), the close was not yet seen and the next request went out on it: "socket hang
+ * up" (bench/README.md, "socket hang up"). Far below the server's limit, so even a long
+ * synchronous stretch cannot span both deadlines.
+ */
+export const IDLE_CONNECTION_MS = 5_000;
+
 export class JsonHttp {
   // keepAlive: connections are reused across requests; no maxSockets: one per request in flight.
-  readonly #agent = new Agent({ keepAlive: true, keepAliveMsecs: 10_000, scheduling: 'lifo' });
+  // keepAliveMsecs is TCP keep-alive probing, not how long an idle connection is kept: that is `timeout`.
+  readonly #agent = new Agent({ keepAlive: true, keepAliveMsecs: 10_000, scheduling: 'lifo', timeout: IDLE_CONNECTION_MS });
   /** When each connection last went back to the pool: a failure on a reused one says how long it sat idle. */
   readonly #freedAt = new WeakMap<Socket, number>();
 
