@@ -106,9 +106,11 @@ export class WindowCounters {
     await this.addMany(counters.map((c) => ({ ...c, points: -(c.points ?? 1) })));
   }
 
-  /** The row a counter lives in: the limiter's own key and window, so both paths share it. */
+  /**
+   * The row a counter lives in: the key rate-limiter-flexible's `getKey` makes (`<keyPrefix>:<key>`),
+   * so both paths share it, without building a limiter (a PostgreSQL step's counters are new each step).
+   */
   #row(counter: CounterRef, points: number): { key: string; points: number; windowMs: number } {
-    const limiter = this.#limiter(counter.name, counter.seconds);
-    return { key: limiter.getKey(counter.key), points, windowMs: limiter.msDuration };
+    return { key: `${counter.name}:${counter.key}`, points, windowMs: counter.seconds * 1000 };
   }
 }
