@@ -11,9 +11,9 @@
  * 2. Measures, in this process, the CPU of the unit costs the flow is made of: an SQLite
  *    statement by key and an SQLite commit (WAL, `synchronous = NORMAL`, as Handset opens it), a
  *    PostgreSQL round trip (a prepared `select` by key, the Handset side: pg's encoding, the
- *    socket write and read), an ES256 signature and an ECDSA P-256 verification, and a bare
- *    Fastify JSON route served over a loopback socket (this process serves and requests, so its
- *    CPU per request counts both ends: halved, as an estimate of the server's share); and one
+ *    socket write and read; 10 connections busy at once, as Handset's pool under load), an ES256 signature and an ECDSA P-256 verification, and a bare
+ *    Fastify JSON route served over loopback sockets, 50 requests in flight (the server's process alone, read from
+ *    /proc, as `bench:flows` reads Handset's); and one
  *    bare system call, the unit the others are made of (this machine is a Firecracker micro-VM
  *    whose kernel runs with page-table isolation: every system call and context switch is dear).
  * 3. Prints the floor: statements × their unit cost + the flow's crypto + six bare requests,
@@ -25,12 +25,13 @@
  * of `--rounds` (5) interleaved rounds.
  */
 import { createSign, createVerify, generateKeyPairSync } from 'node:crypto';
-import { closeSync, fstatSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import SQLite from 'better-sqlite3';
-import Fastify from 'fastify';
 import pg from 'pg';
 import { load, makeKey, mobileFlow } from './flows/inject-flow.js';
 import { median } from './support/stats.js';
@@ -46,13 +47,27 @@ const FLOWS = Number(options.flows);
 const ROUNDS = Number(options.rounds);
 const root = resolve(import.meta.dirname, '..');
 
-/** CPU µs per call of `work`, run `n` times (awaited one after another). */
-async function cpuPerCall(n: number, work: (i: number) => unknown): Promise<number> {
+/** Runs `work` `n` times in all, `lanes` at a time (each lane awaits its calls one after another). */
+async function inLanes(n: number, lanes: number, work: (i: number, lane: number) => unknown): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: lanes }, async (_, lane) => {
+      while (next < n) await work(next++, lane);
+    }),
+  );
+}
+
+/** CPU µs of this process per call of `work`, run `n` times, `lanes` at a time. */
+async function cpuPerCall(n: number, work: (i: number, lane: number) => unknown, lanes = 1): Promise<number> {
   const before = process.cpuUsage();
-  for (let i = 0; i < n; i++) await work(i);
+  await inLanes(n, lanes, work);
   const used = process.cpuUsage(before);
   return (used.user + used.system) / n;
 }
+
+/** In flight at once for the socket units, as in `bench:flows` (50 flows; a pool of 10 connections). */
+const HTTP_IN_FLIGHT = 50;
+const PG_CONNECTIONS = 10;
 
 // --- 1. statements per flow, counted at the drivers --------------------------------------------
 let counting = false;
@@ -141,32 +156,55 @@ const updateRow = sqlite.prepare('update t set n = n + 1 where id = ?');
 const begin = sqlite.prepare('begin');
 const commit = sqlite.prepare('commit');
 
-let pgClient: pg.Client | null = null;
+const pgClients: pg.Client[] = [];
 if (withPostgres) {
-  pgClient = new pg.Client({ connectionString: schemaUrl() });
-  await pgClient.connect();
-  await pgClient.query('create table t (id text primary key, n integer not null)');
-  await pgClient.query("insert into t select 'row-' || g, 0 from generate_series(0, 19999) g");
+  for (let i = 0; i < PG_CONNECTIONS; i++) {
+    const client = new pg.Client({ connectionString: schemaUrl() });
+    await client.connect();
+    pgClients.push(client);
+  }
+  await pgClients[0]!.query('create table t (id text primary key, n integer not null)');
+  await pgClients[0]!.query("insert into t select 'row-' || g, 0 from generate_series(0, 19999) g");
 }
 
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const message = Buffer.from('a'.repeat(600));
 const signature = createSign('sha256').update(message).sign(privateKey);
 
-const app = Fastify({ logger: false });
-app.get('/bare', async () => ({ ok: true }));
-const address = await app.listen({ port: 0, host: '127.0.0.1' });
-const agent = new (await import('node:http')).Agent({ keepAlive: true, maxSockets: 1 });
-const http = await import('node:http');
+// The bare route's server runs in a child process: its CPU (from /proc) is the server's share alone.
+const bareServer = spawn(
+  process.execPath,
+  [
+    '--input-type=module',
+    '-e',
+    "import Fastify from 'fastify'; const app = Fastify({ logger: false }); app.get('/bare', async () => ({ ok: true })); " +
+      "console.log(await app.listen({ port: 0, host: '127.0.0.1' }));",
+  ],
+  { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+);
+const address = await new Promise<string>((done, fail) => {
+  bareServer.stdout!.once('data', (chunk: Buffer) => done(chunk.toString().trim()));
+  bareServer.once('exit', (code) => fail(new Error(`the bare route's server exited (${code})`)));
+});
+/** CPU µs (user + system) the bare server has used so far; clock ticks are 1/100 s on Linux. */
+const bareServerCpuUs = (): number => {
+  const fields = readFileSync(`/proc/${bareServer.pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+};
+const agent = new Agent({ keepAlive: true, maxSockets: HTTP_IN_FLIGHT });
 const getBare = (): Promise<void> =>
   new Promise((done, fail) => {
-    http
-      .get(`${address}/bare`, { agent }, (res) => {
-        res.resume();
-        res.on('end', () => done());
-      })
-      .on('error', fail);
+    get(`${address}/bare`, { agent }, (res) => {
+      res.resume();
+      res.on('end', () => done());
+    }).on('error', fail);
   });
+/** The bare server's CPU µs per request over `n` requests, 50 in flight (10,000: the clock ticks are 10 ms). */
+async function bareServerCpuPerRequest(n: number): Promise<number> {
+  const before = bareServerCpuUs();
+  await inLanes(n, HTTP_IN_FLIGHT, getBare);
+  return (bareServerCpuUs() - before) / n;
+}
 
 const devNull = openSync('/dev/null', 'r');
 const units: Record<string, number[]> = {
@@ -176,7 +214,7 @@ const units: Record<string, number[]> = {
   'PostgreSQL round trip (prepared select by key), Handset side': [],
   'ES256 signature (P-256)': [],
   'ECDSA P-256 verification': [],
-  'bare Fastify JSON route over loopback, half of both ends': [],
+  'bare Fastify JSON route over loopback, the server process': [],
 };
 const N = 2000;
 for (let round = 0; round < ROUNDS; round++) {
@@ -193,15 +231,18 @@ for (let round = 0; round < ROUNDS; round++) {
     commit.run();
   });
   units['SQLite commit (begin, one row updated, commit) minus the update alone']!.push(committedEach - inOneTransaction);
-  if (pgClient) {
-    const client = pgClient;
+  if (pgClients.length > 0) {
     units['PostgreSQL round trip (prepared select by key), Handset side']!.push(
-      await cpuPerCall(N / 2, (i) => client.query({ name: 'floor-select', text: 'select * from t where id = $1', values: [`row-${(i * 7919) % 20_000}`] })),
+      await cpuPerCall(
+        N,
+        (i, lane) => pgClients[lane]!.query({ name: 'floor-select', text: 'select * from t where id = $1', values: [`row-${(i * 7919) % 20_000}`] }),
+        PG_CONNECTIONS,
+      ),
     );
   }
   units['ES256 signature (P-256)']!.push(await cpuPerCall(N / 2, () => createSign('sha256').update(message).sign(privateKey)));
   units['ECDSA P-256 verification']!.push(await cpuPerCall(N / 2, () => createVerify('sha256').update(message).verify(publicKey, signature)));
-  units['bare Fastify JSON route over loopback, half of both ends']!.push((await cpuPerCall(N, getBare)) / 2);
+  units['bare Fastify JSON route over loopback, the server process']!.push(await bareServerCpuPerRequest(10_000));
 }
 const unit = Object.fromEntries(Object.entries(units).map(([name, values]) => [name, median(values)]));
 
@@ -220,7 +261,7 @@ const roundTrip = unit['PostgreSQL round trip (prepared select by key), Handset 
 // Per flow: one ES256 signature (the authToken), two verifications (the Prove Key's registration
 // signature, the authToken's first check; later calls hit the token cache), six HTTP requests.
 const crypto = unit['ES256 signature (P-256)']! + 2 * unit['ECDSA P-256 verification']!;
-const http6 = 6 * unit['bare Fastify JSON route over loopback, half of both ends']!;
+const http6 = 6 * unit['bare Fastify JSON route over loopback, the server process']!;
 const sqliteFloor = (sqliteCount - sqliteCommitCount) * statement + sqliteCommitCount * commitCost + crypto + http6;
 const pgFloor = pgCount * roundTrip + crypto + http6;
 console.log('\nThe floor of one mobile flow (server CPU) with today\'s statements, from the units above:');
@@ -231,12 +272,12 @@ console.log(
 if (withPostgres) console.log(`| PostgreSQL | ${fmt(pgCount * roundTrip)} µs | ${fmt(crypto)} µs | ${fmt(http6)} µs | ${(pgFloor / 1000).toFixed(2)} | 1.67 (600 flows/s on one core) |`);
 console.log('\nEverything else a flow costs (JSON, validation, the state machine, Kysely, logging, GC) comes on top of this floor.');
 
-await app.close();
+bareServer.kill();
 agent.destroy();
 sqlite.close();
 closeSync(devNull);
 rmSync(dir, { recursive: true, force: true });
-if (pgClient) await pgClient.end();
+for (const client of pgClients) await client.end();
 if (pgSchema) {
   const admin = new pg.Client({ connectionString: pgUrl });
   await admin.connect();
