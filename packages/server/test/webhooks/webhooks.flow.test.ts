@@ -146,12 +146,18 @@ describe('outcome webhooks', () => {
     const rows = (await listDeliveries(server.server.deps.db.kysely)).filter((d) => d.eventType === 'device.revoked' && d.payload.includes(key.deviceId!));
     assert.equal(rows.length, 1);
   });
+  /** A customer-supplied bind of `key` (registered now) to `number`; returns the session it ran in. */
+  async function bindNewKey(key: DeviceKey, number: string): Promise<{ correlationId: string }> {
+    const started = await backend.unify({ possessionType: 'none', phoneNumber: number });
+    await new ProtocolClient(started.authToken!).deviceStep(key);
+    assert.equal((await backend.bind(started.correlationId, number)).body.success, 'true');
+    return started;
+  }
+
   it('a key already bound to the number proves it again: session.succeeded, and no second device.bound', async () => {
     const key = new DeviceKey();
     const number = '+12025550185';
-    const first = await backend.unify({ possessionType: 'none', phoneNumber: number });
-    await new ProtocolClient(first.authToken!).deviceStep(key);
-    assert.equal((await backend.bind(first.correlationId, number)).body.success, 'true');
+    const first = await bindNewKey(key, number);
     const again = await backend.unify({ possessionType: 'none', phoneNumber: number });
     assert.equal((await new ProtocolClient(again.authToken!).deviceStep(key)).body.next, 'done');
     assert.equal((await backend.status(again.correlationId)).success, 'true');
@@ -165,9 +171,7 @@ describe('outcome webhooks', () => {
   it('device.revoked from the admin revocation of a number (the same repository call)', async () => {
     const key = new DeviceKey();
     const number = '+12025550184';
-    const started = await backend.unify({ possessionType: 'none', phoneNumber: number });
-    await new ProtocolClient(started.authToken!).deviceStep(key);
-    assert.equal((await backend.bind(started.correlationId, number)).body.success, 'true');
+    await bindNewKey(key, number);
     const deps = server.server.deps;
     const ids = await deps.db.kysely.transaction().execute((trx) => revokeDevicesOfNumber(trx, number, deps.clock.now(), webhookEnqueueDeps(deps)));
     assert.deepEqual(ids, [key.deviceId]);
