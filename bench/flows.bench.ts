@@ -98,6 +98,13 @@ interface Yardstick {
   errors: number;
 }
 
+/** `call N (from A to B s)` for every call that failed, as the round's line prints them. */
+function describeFailures(r: LoopResult): string {
+  return Object.entries(r.failuresByCall)
+    .map(([call, f]) => `${call} ${f.count} (${f.firstAt.toFixed(2)}–${f.lastAt.toFixed(2)} s)`)
+    .join(', ');
+}
+
 const fmt = (n: number | null, digits = 0): string => (n === null || !Number.isFinite(n) ? '–' : n.toFixed(digits));
 
 async function main(): Promise<void> {
@@ -169,7 +176,7 @@ async function main(): Promise<void> {
           const r = await loop(d, f, seconds);
           ((results[d.mode] ??= {})[f] ??= []).push(r);
           console.log(
-            `round ${round + 1} ${d.mode} ${f}: ${r.flowsPerSecond.toFixed(0)} flows/s, ${r.serverCpuMsPerFlow.toFixed(2)} ms server CPU/flow, server core ${(100 * r.serverCoreBusy).toFixed(0)} % busy, load generator ${r.loadGeneratorCpuMsPerFlow.toFixed(2)} ms CPU/flow${r.keysMadeInWindow ? ` (${r.keysMadeInWindow} Prove Keys made in the window)` : ''}, ${r.failures} failed${r.firstFailure ? ` (first: ${r.firstFailure})` : ''}`,
+            `round ${round + 1} ${d.mode} ${f}: ${r.flowsPerSecond.toFixed(0)} flows/s, ${r.serverCpuMsPerFlow.toFixed(2)} ms server CPU/flow, server core ${(100 * r.serverCoreBusy).toFixed(0)} % busy, load generator ${r.loadGeneratorCpuMsPerFlow.toFixed(2)} ms CPU/flow${r.keysMadeInWindow ? ` (${r.keysMadeInWindow} Prove Keys made in the window)` : ''}, ${r.failures} failed${r.firstFailure ? ` (first: ${r.firstFailure}; by call: ${describeFailures(r)})` : ''}`,
           );
         }
       }

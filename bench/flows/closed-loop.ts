@@ -19,10 +19,21 @@ export interface Latency {
   p99: number;
 }
 
+/** The failures of one call (or of the checks between calls), and when in the window they came. */
+export interface CallFailures {
+  count: number;
+  /** Seconds from the start of the window to the first and the last failure. */
+  firstAt: number;
+  lastAt: number;
+}
+
 export interface LoopResult {
   flows: number;
   failures: number;
+  /** `call at T s: message` of the first failed flow, T its time in the window. */
   firstFailure: string | null;
+  /** Failures by the timed call that threw (`between calls`: a check or an untimed step). */
+  failuresByCall: Record<string, CallFailures>;
   flowsPerSecond: number;
   /** CPU ms of the Handset processes per completed flow. */
   serverCpuMsPerFlow: number;
@@ -133,11 +144,17 @@ export async function closedLoop(
   const flowTimes: number[] = [];
   let failures = 0;
   let firstFailure: string | null = null;
+  const failuresByCall: Record<string, CallFailures> = {};
+  // Which timed call threw each error, so a failed flow names the call that failed.
+  const failedCall = new WeakMap<object, string>();
   const target = {
     ...d.target,
     async timed<T>(call: string, run: () => Promise<T>): Promise<T> {
       const t = performance.now();
-      const result = await run();
+      const result = await run().catch((error: unknown) => {
+        if (typeof error === 'object' && error !== null) failedCall.set(error, call);
+        throw error;
+      });
       const samples = calls.get(call) ?? [];
       samples.push(performance.now() - t);
       calls.set(call, samples);
@@ -159,7 +176,12 @@ export async function closedLoop(
           flowTimes.push(performance.now() - t);
         } catch (error) {
           failures += 1;
-          firstFailure ??= (error as Error).message;
+          const call = (typeof error === 'object' && error !== null && failedCall.get(error)) || 'between calls';
+          const at = (performance.now() - started) / 1000;
+          const byCall = (failuresByCall[call] ??= { count: 0, firstAt: at, lastAt: at });
+          byCall.count += 1;
+          byCall.lastAt = at;
+          firstFailure ??= `${call} at ${at.toFixed(2)} s: ${(error as Error).message}`;
         }
       }
     }),
@@ -173,6 +195,7 @@ export async function closedLoop(
     flows,
     failures,
     firstFailure,
+    failuresByCall,
     flowsPerSecond: flows / elapsed,
     serverCpuMsPerFlow: (serverCpu * 1000) / flows,
     postgresCpuMsPerFlow: postgresCpu === null ? null : (postgresCpu.seconds * 1000) / flows,

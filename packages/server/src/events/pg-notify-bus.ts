@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import pg from 'pg';
 import type { Executor } from '../store/executor.js';
-import { MemoryEventBus, type EventBus, type SessionChanged } from './event-bus.js';
+import { MemoryEventBus, type EventBus, type SessionChanged, type StagedNotify } from './event-bus.js';
 
 /** The channel every instance of one database listens on. */
 export const EVENTS_CHANNEL = 'handset_events';
@@ -81,8 +81,13 @@ export class PgNotifyBus extends MemoryEventBus implements EventBus {
   }
 
   override async stage(trx: Executor, event: SessionChanged): Promise<void> {
+    const { channel, payload } = this.notifyFor(event);
+    await sql`select pg_notify(${channel}, ${payload})`.execute(trx);
+  }
+
+  override notifyFor(event: SessionChanged): StagedNotify {
     const payload: Payload = { correlationId: event.correlationId, origin: this.origin };
-    await sql`select pg_notify(${this.#channel}, ${JSON.stringify(payload)})`.execute(trx);
+    return { channel: this.#channel, payload: JSON.stringify(payload) };
   }
 
   override async close(): Promise<void> {

@@ -39,6 +39,11 @@ export interface StepContext {
   permits(event: SessionEvent): boolean;
   /** Stages field changes the state machine does not own (proof hashes, timestamps, device id). */
   stage(changes: StepFields): void;
+  /**
+   * Adds entries of the step's own (the fraud policy's rule results) to its timeline, after what
+   * it judged so far: written with the rest in one statement when the step commits.
+   */
+  record(entries: readonly SessionEventInput[]): void;
 }
 
 /** The session fields every terminal state writes. */
@@ -67,8 +72,11 @@ export async function runSessionStep<T>(
     const now = deps.clock.now();
     let current: SessionRow = found;
     const staged: Partial<SessionRow> = {};
-    // What the machine judged in this step: written with it, so a rollback leaves no entry.
+    // What the machine (and the policy) judged in this step, in order: written with it in one
+    // statement, so a rollback leaves no entry.
     const timeline: SessionEventInput[] = [];
+    // Whether a decision of this step binds the session's device key (settle.ts writes the binding).
+    let bindsDevice = false;
     const stageAny = (changes: Partial<SessionRow>): void => {
       Object.assign(staged, changes);
       current = { ...current, ...changes };
@@ -80,10 +88,12 @@ export async function runSessionStep<T>(
         return current;
       },
       stage: stageAny,
+      record: (entries) => void timeline.push(...entries),
       permits: (event) => decide(current, event).ok,
       apply(event) {
         const decision = decide(current, event);
         timeline.push(timelineEntry(current, event, decision, now));
+        if (decision.ok && decision.bindDevice) bindsDevice = true;
         if (decision.ok) {
           stageAny(TERMINAL_STATES.has(decision.state) ? { ...decision.changes, ...endFields(deps, now) } : decision.changes);
         }
@@ -94,18 +104,19 @@ export async function runSessionStep<T>(
       ctx.apply({ type: 'expired' });
     }
     const value = await step(ctx);
-    if (timeline.length > 0) await appendSessionEvents(trx, deps.db.dialect, timeline);
     if (Object.keys(staged).length > 0) {
       await updateSession(trx, found.correlation_id, staged);
       if (staged.state !== undefined && staged.state !== found.state) {
         changed = found.correlation_id;
         change = { from: found, to: current };
         // Outcome webhooks in the same transaction: a rolled-back step enqueues nothing.
-        await enqueueSessionChange(trx, webhookEnqueueDeps(deps), found, current);
-        // PostgreSQL: NOTIFY inside the transaction, delivered to other instances on COMMIT.
-        await deps.bus.stage(trx, { correlationId: changed });
+        await enqueueSessionChange(trx, webhookEnqueueDeps(deps), found, current, bindsDevice);
       }
     }
+    // PostgreSQL: the NOTIFY of a state change is sent in the transaction (delivered to other
+    // instances on COMMIT) by the statement that writes the timeline: one round trip for both.
+    const notify = changed ? deps.bus.notifyFor({ correlationId: changed }) : null;
+    await appendSessionEvents(trx, deps.db.dialect, timeline, notify);
     return value;
   });
   // After-commit work (the courier's nudge) runs only now that the step's writes are visible.

@@ -5,7 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { Deps } from '../deps.js';
-import { findSessionBy } from '../store/sessions-repo.js';
+import { findSessionTokenId } from '../store/sessions-repo.js';
 import { apiError } from './api-error.js';
 
 const PROBLEM_TEXT = {
@@ -26,10 +26,10 @@ export async function authenticateAuthToken(deps: Deps, request: FastifyRequest,
   if (typeof token !== 'string') throw apiError('UNAUTHORIZED', PROBLEM_TEXT.malformed);
   const verified = deps.authTokens.verify(token, deps.clock.now());
   if (!verified.ok) throw apiError('UNAUTHORIZED', PROBLEM_TEXT[verified.problem]);
-  const session = await findSessionBy(deps.db.kysely, 'auth_id', verified.claims.auth.id);
+  const tokenId = await findSessionTokenId(deps.db.kysely, verified.claims.auth.id);
   // The token must be the one minted for this session (jti), so it is useless anywhere else.
-  if (!session || session.token_id !== verified.claims.jti) {
+  if (tokenId === undefined || tokenId !== verified.claims.jti) {
     throw apiError('UNAUTHORIZED', 'the authToken does not belong to a live session');
   }
-  request.authId = session.auth_id;
+  request.authId = verified.claims.auth.id;
 }

@@ -48,12 +48,7 @@ export function conversionRate(uses: number, sends: number): number | undefined 
 
 /** Counts one use of a text to `number` (a right code, an opened link) for each rate in `signals`. */
 export async function countUse(counters: WindowCounters, signals: Iterable<ConversionSignal>, number: string, country: string): Promise<void> {
-  await Promise.all(
-    [...signals].map((signal) => {
-      const { name, key } = keyOf(signal, number, country);
-      return counters.add(name, DAY, key);
-    }),
-  );
+  await counters.addMany([...signals].map((signal) => ({ ...keyOf(signal, number, country), seconds: DAY })));
 }
 
 /** The rates at a send, given the send counts before it (`sendsBefore`, from policy/velocity.ts). */
@@ -64,15 +59,14 @@ export async function conversionRates(
   country: string,
   sendsBefore: Partial<Record<string, string | number>>,
 ): Promise<Partial<Record<ConversionSignal, number>>> {
+  const list = [...signals];
+  // Adding 0 reads the count and starts the window with the send counter's (see above).
+  const uses = await counters.addMany(list.map((signal) => ({ ...keyOf(signal, number, country), seconds: DAY, points: 0 })));
   const rates: Partial<Record<ConversionSignal, number>> = {};
-  await Promise.all(
-    [...signals].map(async (signal) => {
-      const { name, key } = keyOf(signal, number, country);
-      // Adding 0 reads the count and starts the window with the send counter's (see above).
-      const rate = conversionRate(await counters.add(name, DAY, key, 0), Number(sendsBefore[CONVERSION_VOLUME[signal]] ?? 0));
-      if (rate !== undefined) rates[signal] = rate;
-    }),
-  );
+  list.forEach((signal, i) => {
+    const rate = conversionRate(uses[i]!, Number(sendsBefore[CONVERSION_VOLUME[signal]] ?? 0));
+    if (rate !== undefined) rates[signal] = rate;
+  });
   return rates;
 }
 

@@ -15,7 +15,8 @@
  *
  * What is particular to a step (no text for `deny_send`, the OTP fallback for `require_otp`, the
  * reply) is the caller's. Everything is written in the step's transaction: a step that rolls back
- * leaves no entry, no reason, no webhook. In sandbox mode rules over send counters and the SMS
+ * leaves no entry, no reason, no webhook (the rule entries go on the step's timeline, written
+ * with its other entries when it commits). In sandbox mode rules over send counters and the SMS
  * budget are evaluated and recorded (`off`) but not enforced.
  *
  * At `send` the signals' after-decision step runs once the decision is known (an unsent text is
@@ -23,7 +24,7 @@
  */
 import type { Deps } from '../deps.js';
 import type { StepContext } from '../flows/session-tx.js';
-import { appendSessionEvents, type SessionEventInput } from '../store/session-events-repo.js';
+import type { SessionEventInput } from '../store/session-events-repo.js';
 import { enqueueWebhookEvent } from '../webhooks/events.js';
 import { webhookEnqueueDeps } from '../webhooks/wiring.js';
 import { evaluatePolicy, type PolicyDecision, type RuleResult } from './engine.js';
@@ -89,11 +90,7 @@ async function guard(
   const { signals, afterDecision } = await signalsFor(used);
   const decision = evaluatePolicy(policy, signals, deps.config.sandbox ? sandboxEnforces : undefined);
   if (afterDecision) await afterDecision(decision);
-  await appendSessionEvents(
-    ctx.trx,
-    deps.db.dialect,
-    decision.results.map((r) => ruleEntry(ctx, r)),
-  );
+  ctx.record(decision.results.map((r) => ruleEntry(ctx, r)));
   for (const r of decision.results) if (r.matched) deps.metrics.policyDecision(r.rule.id, r.rule.shadow ? 'shadow' : r.rule.action);
 
   const recorded = decision.results.filter((r) => r.enforced && RECORDED.has(r.rule.action)).map((r) => r.rule.reason);

@@ -57,22 +57,25 @@ export interface BudgetSpend {
 /** Counts this text under each of `signals` and reports what was spent before it today. */
 export async function spendBudget(counters: WindowCounters, signals: Iterable<BudgetSignal>, keys: BudgetKeys): Promise<BudgetSpend> {
   const day = utcDay(keys.now);
+  const all = [...signals].map((signal) => {
+    const { name, scope, cost } = counterOf(signal);
+    const points = cost ? Math.round(priceOf(keys.prices ?? { default: 0 }, keys.country) * COST_UNIT) : 1;
+    return { signal, cost, name, seconds: KEY_SECONDS, key: `${scope === 'client' ? keys.client : 'total'}:${day}`, points };
+  });
+  // A free text (price 0) spends nothing: its counters are read, not counted.
+  const counted = all.filter((c) => c.points > 0);
+  const read = all.filter((c) => c.points <= 0);
+  const [countedTotals, readTotals] = await Promise.all([counters.addMany(counted), counters.readMany(read)]);
   const spent: Partial<Record<BudgetSignal, number>> = {};
-  const counted: Array<{ name: string; key: string; points: number }> = [];
-  await Promise.all(
-    [...signals].map(async (signal) => {
-      const { name, scope, cost } = counterOf(signal);
-      const points = cost ? Math.round(priceOf(keys.prices ?? { default: 0 }, keys.country) * COST_UNIT) : 1;
-      const key = `${scope === 'client' ? keys.client : 'total'}:${day}`;
-      const total = points > 0 ? await counters.add(name, KEY_SECONDS, key, points) : await counters.read(name, KEY_SECONDS, key);
-      if (points > 0) counted.push({ name, key, points });
-      spent[signal] = cost ? (total - points) / COST_UNIT : total - points;
-    }),
-  );
+  const report = (c: (typeof all)[number], total: number): void => {
+    spent[c.signal] = c.cost ? (total - c.points) / COST_UNIT : total - c.points;
+  };
+  counted.forEach((c, i) => report(c, countedTotals[i]!));
+  read.forEach((c, i) => report(c, readTotals[i]!));
   return {
     signals: spent,
     async giveBack() {
-      await Promise.all(counted.map((c) => counters.remove(c.name, KEY_SECONDS, c.key, c.points)));
+      await counters.removeMany(counted);
     },
   };
 }

@@ -38,15 +38,13 @@ export async function verificationAttempts(
   keys: VerificationKeys,
   mode: 'count' | 'read',
 ): Promise<Partial<Record<VerificationSignal, number>>> {
+  const keyed = [...signals].flatMap((signal) => {
+    const { what, window } = parse(signal);
+    const key = keys[what];
+    return key === null ? [] : [{ signal, name: `policy:${signal}`, seconds: WINDOW_SECONDS[window], key }];
+  });
+  const counts = mode === 'count' ? (await counters.addMany(keyed)).map((total) => total - 1) : await counters.readMany(keyed);
   const found: Partial<Record<VerificationSignal, number>> = {};
-  await Promise.all(
-    [...signals].map(async (signal) => {
-      const { what, window } = parse(signal);
-      const key = keys[what];
-      if (key === null) return;
-      const name = `policy:${signal}`;
-      found[signal] = mode === 'count' ? (await counters.add(name, WINDOW_SECONDS[window], key)) - 1 : await counters.read(name, WINDOW_SECONDS[window], key);
-    }),
-  );
+  keyed.forEach(({ signal }, i) => (found[signal] = counts[i]!));
   return found;
 }

@@ -14,6 +14,11 @@ export async function findClient(q: Executor, id: string): Promise<ClientsTable 
 }
 
 /** Sets a client's secret hash; returns false when there is no such client. */
+/** True when a client with this id exists (disabled or not). */
+export async function clientExists(q: Executor, id: string): Promise<boolean> {
+  return (await q.selectFrom('clients').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+}
+
 export async function updateClientSecretHash(q: Executor, id: string, secretHash: string): Promise<boolean> {
   const result = await q.updateTable('clients').set({ secret_hash: secretHash }).where('id', '=', id).executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;

@@ -76,6 +76,17 @@ export async function lockSession(
   return (await (dialect === 'postgres' ? lockBy : selectBy)[where.column](q, { value: where.value }))[0];
 }
 
+const selectTokenId = compileOnce((db, p) => db.selectFrom('sessions').select('token_id').where('auth_id', '=', p.authId), ['authId']);
+
+/**
+ * The id of the authToken minted for the session `authId`, or undefined when there is no such
+ * session: what authenticating a client-protocol call needs, without materialising the whole row
+ * (the step that follows reads it under lock anyway).
+ */
+export async function findSessionTokenId(q: Executor, authId: string): Promise<string | undefined> {
+  return (await selectTokenId(q, { authId }))[0]?.token_id;
+}
+
 export async function findSessionBy(
   q: Executor,
   column: 'auth_id' | 'link_hash' | 'mobile_auth_token',

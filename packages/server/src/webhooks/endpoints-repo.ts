@@ -7,6 +7,7 @@
  */
 import type { Random } from '../ports/random.js';
 import type { Executor } from '../store/executor.js';
+import { clientExists } from '../store/clients-repo.js';
 import { isWebhookEvent, WEBHOOK_EVENTS, type WebhookEventType } from './events.js';
 
 /** Why an endpoint cannot be added (the CLI prints the message). */
@@ -59,8 +60,7 @@ export async function addWebhookEndpoint(
 ): Promise<WebhookEndpoint & { secret: string }> {
   checkWebhookUrl(input.url);
   const events = parseWebhookEvents(input.events);
-  const client = await q.selectFrom('clients').select('id').where('id', '=', input.clientId).executeTakeFirst();
-  if (!client) throw new WebhookEndpointError(`no client ${input.clientId}`);
+  if (!(await clientExists(q, input.clientId))) throw new WebhookEndpointError(`no client ${input.clientId}`);
   const endpoint = {
     endpointId: `we_${deps.random.uuid().replaceAll('-', '')}`,
     clientId: input.clientId,

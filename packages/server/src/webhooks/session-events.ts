@@ -14,24 +14,29 @@ const SESSION_EVENTS: Partial<Record<string, WebhookEventType>> = {
   possession_required: 'session.possession_required',
 };
 
-/** Enqueues what a state change from `from` to `to` raises. */
-export async function enqueueSessionChange(trx: Executor, deps: WebhookEnqueueDeps, from: SessionRow, to: SessionRow): Promise<void> {
+/**
+ * Enqueues what a state change from `from` to `to` raises. `boundDevice`: the step's success bound
+ * the session's device key to the number (the state machine said so; settle.ts wrote it).
+ */
+export async function enqueueSessionChange(
+  trx: Executor,
+  deps: WebhookEnqueueDeps,
+  from: SessionRow,
+  to: SessionRow,
+  boundDevice: boolean,
+): Promise<void> {
   const type = SESSION_EVENTS[to.state];
   if (!type) return;
   const data: Record<string, string> = { correlationId: to.correlation_id, possessionType: to.possession_type };
   if (to.failure_reason) data.reason = to.failure_reason;
   if (to.device_id) data.deviceId = to.device_id;
   await enqueueWebhookEvent(trx, deps, { type, clientId: to.client_id, phoneE164: to.phone_e164, data });
-  if (from.state !== 'succeeded' && to.state === 'succeeded' && to.device_id) {
-    const device = await trx.selectFrom('devices').select(['bound_at']).where('id', '=', to.device_id).executeTakeFirst();
-    // Bound by this very step (settle.ts writes bound_at = the step's time).
-    if (device && device.bound_at !== null && Number(device.bound_at) === Number(to.ended_at)) {
-      await enqueueWebhookEvent(trx, deps, {
-        type: 'device.bound',
-        clientId: to.client_id,
-        phoneE164: to.phone_e164,
-        data: { deviceId: to.device_id, correlationId: to.correlation_id },
-      });
-    }
+  if (boundDevice && from.state !== 'succeeded' && to.state === 'succeeded' && to.device_id) {
+    await enqueueWebhookEvent(trx, deps, {
+      type: 'device.bound',
+      clientId: to.client_id,
+      phoneE164: to.phone_e164,
+      data: { deviceId: to.device_id, correlationId: to.correlation_id },
+    });
   }
 }

@@ -24,7 +24,9 @@ export type PostJson = <T>(url: string, body: unknown, headers?: Record<string, 
  * makes tens of thousands of them. `close()` ends its sockets.
  */
 export class KeepAliveTransport {
-  readonly #agent = new Agent({ keepAlive: true, maxSockets: 32 });
+  // `timeout`: a free socket idle that long is dropped before the server's 72-s keep-alive could
+  // close it under a reused request (Node 20's agent keeps free sockets forever without one).
+  readonly #agent = new Agent({ keepAlive: true, maxSockets: 32, timeout: 5_000 });
 
   readonly post: PostJson = <T>(url: string, body: unknown, headers: Record<string, string> = {}) =>
     new Promise<Reply<T>>((resolve, reject) => {

@@ -146,12 +146,32 @@ describe('outcome webhooks', () => {
     const rows = (await listDeliveries(server.server.deps.db.kysely)).filter((d) => d.eventType === 'device.revoked' && d.payload.includes(key.deviceId!));
     assert.equal(rows.length, 1);
   });
-  it('device.revoked from the admin revocation of a number (the same repository call)', async () => {
-    const key = new DeviceKey();
-    const number = '+12025550184';
+  /** A customer-supplied bind of `key` (registered now) to `number`; returns the session it ran in. */
+  async function bindNewKey(key: DeviceKey, number: string): Promise<{ correlationId: string }> {
     const started = await backend.unify({ possessionType: 'none', phoneNumber: number });
     await new ProtocolClient(started.authToken!).deviceStep(key);
     assert.equal((await backend.bind(started.correlationId, number)).body.success, 'true');
+    return started;
+  }
+
+  it('a key already bound to the number proves it again: session.succeeded, and no second device.bound', async () => {
+    const key = new DeviceKey();
+    const number = '+12025550185';
+    const first = await bindNewKey(key, number);
+    const again = await backend.unify({ possessionType: 'none', phoneNumber: number });
+    assert.equal((await new ProtocolClient(again.authToken!).deviceStep(key)).body.next, 'done');
+    assert.equal((await backend.status(again.correlationId)).success, 'true');
+    const deliveries = await listDeliveries(server.server.deps.db.kysely);
+    const of = (type: string, correlationId: string) => deliveries.filter((d) => d.eventType === type && d.payload.includes(correlationId));
+    assert.ok(of('session.succeeded', again.correlationId).length > 0, 'the second success is announced');
+    assert.equal(of('device.bound', first.correlationId).length, 1, 'the first bind');
+    assert.equal(of('device.bound', again.correlationId).length, 0, 'nothing was bound the second time');
+  });
+
+  it('device.revoked from the admin revocation of a number (the same repository call)', async () => {
+    const key = new DeviceKey();
+    const number = '+12025550184';
+    await bindNewKey(key, number);
     const deps = server.server.deps;
     const ids = await deps.db.kysely.transaction().execute((trx) => revokeDevicesOfNumber(trx, number, deps.clock.now(), webhookEnqueueDeps(deps)));
     assert.deepEqual(ids, [key.deviceId]);

@@ -11,6 +11,7 @@ import { ErrorBodySchema } from '@handset/protocol';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { Deps } from '../../deps.js';
+import { clientExists } from '../../store/clients-repo.js';
 import type { Executor } from '../../store/executor.js';
 import {
   addWebhookEndpoint,
@@ -41,10 +42,6 @@ const secured = { security: [{ adminBearer: [] }], tags: ['admin'] };
 const iso = (ms: number): string => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 const endpointOut = (e: WebhookEndpoint) => ({ ...e, createdAt: iso(e.createdAt) });
-
-async function clientExists(q: Executor, clientId: string): Promise<boolean> {
-  return (await q.selectFrom('clients').select('id').where('id', '=', clientId).executeTakeFirst()) !== undefined;
-}
 
 const NO_CLIENT = 'no client with this clientId';
 
