@@ -120,7 +120,8 @@ async function postgresReachable(url: string): Promise<boolean> {
   }
 }
 
-const pgUrl = options.database ?? process.env.HANDSET_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+// `||`: the test runner's SQLite pass sets HANDSET_TEST_DATABASE_URL to '' ("no PostgreSQL for test servers"), not unset.
+const pgUrl = options.database || process.env.HANDSET_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const withPostgres = await postgresReachable(pgUrl);
 let pgSchema: string | null = null;
 if (withPostgres) {
