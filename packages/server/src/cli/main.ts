@@ -14,7 +14,6 @@ import { cryptoRandom } from '../ports/random.js';
 import { listClients } from '../store/clients-repo.js';
 import { migrateToLatest, openDatabase, type Db } from '../store/database.js';
 import { readPolicyFile } from '../policy/load-policy.js';
-import { startServer } from '../server.js';
 import { VERSION } from '../version.js';
 import { addSessionCommands } from './sessions-commands.js';
 import { addWebhookCommands } from './webhooks-commands.js';
@@ -54,6 +53,9 @@ export function buildCli(): Command {
     .option('--dev', 'development mode: texts go to /dev/outbox, the sandbox carrier answers Mobile Auth (env HANDSET_DEV)')
     .action(async (options: { port?: string; host?: string; database?: string; publicUrl?: string; sandbox?: boolean; dev?: boolean }) => {
       const config = loadConfig(options);
+      // Loaded here, not at the top: the HTTP server is most of the code, and every other command
+      // (and --version) would pay for loading it (~4 s of CPU per command through tsx).
+      const { startServer } = await import('../server.js');
       const server = await startServer(config);
       const stop = (): void => {
         server.deps.log.info('shutting down: draining requests and status sockets');
