@@ -6,12 +6,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection } from 'kysely';
+import { Kysely, Migrator, SqliteDialect, SqliteDriver, sql, type DatabaseConnection } from 'kysely';
 import pg from 'pg';
 import { redactDatabaseUrl } from '../lib/redact.js';
 import { markingDriverErrors } from './driver-errors.js';
 import { migrationProvider } from './migrations.js';
 import { QueryTimings } from './query-timings.js';
+import { SchemaScopedPostgresDialect } from './schema-scoped-postgres.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -51,7 +52,7 @@ export function openDatabase(url: string): Db {
       application_name: 'handset',
     });
     survivePoolErrors(pool);
-    const kysely = new Kysely<Database>({ dialect: markingDriverErrors(new PostgresDialect({ pool })), log: timings.log });
+    const kysely = new Kysely<Database>({ dialect: markingDriverErrors(new SchemaScopedPostgresDialect({ pool })), log: timings.log });
     const poolStats = (): { total: number; idle: number; waiting: number } => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
     return { kysely, dialect: 'postgres', location: redactDatabaseUrl(url), url, timings, poolStats, close: () => kysely.destroy() };
   }

@@ -28,7 +28,10 @@ async function until(condition: () => boolean, what: string, timeoutMs = 5000): 
   }
 }
 
-describe('status socket deadlines on a ManualClock', () => {
+// Every wait here is bounded: a hang fails its own test in a minute, naming it (not the whole file after ten).
+const BOUNDED = { timeout: 60_000 };
+
+describe('status socket deadlines on a ManualClock', BOUNDED, () => {
   const clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));
   let server: TestServer;
   let backend: Backend;
@@ -102,7 +105,7 @@ class CountingBus extends MemoryEventBus {
 
 // Its own SQLite database (slowed on demand), so it runs on SQLite in both passes: the race is
 // in the socket's code, not in the database.
-describe('status socket closed while its first lookup is in flight', () => {
+describe('status socket closed while its first lookup is in flight', BOUNDED, () => {
   const bus = new CountingBus();
   const clock = new ManualClock();
   let lookupDelayMs = 0;

@@ -115,7 +115,8 @@ export class ProtocolClient {
   /** Opens the status socket; resolves once it is open. */
   async openStatusSocket(): Promise<StatusSocket> {
     const url = `${this.endp.replace(/^http/, 'ws')}${ClientPath.STATUS_SOCKET}?token=${encodeURIComponent(this.authToken)}`;
-    const socket = new WebSocket(url);
+    // A handshake never answered fails in 10 s (the ws client would otherwise wait for ever).
+    const socket = new WebSocket(url, { handshakeTimeout: 10_000 });
     const messages: string[] = [];
     const waiters: Array<() => void> = [];
     socket.on('message', (data) => {
