@@ -6,8 +6,8 @@
 // Two passes: everything on SQLite, then the server's database-backed tests (those that start a
 // test server, plus the multi-instance tests that need PostgreSQL) again on PostgreSQL, with
 // HANDSET_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test) giving every test
-// server a fresh schema. The SQLite pass runs CONCURRENCY files at once (HANDSET_TEST_CONCURRENCY
-// overrides it); the PostgreSQL pass one at a time; the database-outage test alone, last.
+// server a fresh schema. Each pass runs CONCURRENCY files at once (HANDSET_TEST_CONCURRENCY
+// overrides it); the database-outage test runs alone, last.
 // An unreachable PostgreSQL skips that pass with the reason, or fails the run under CI.
 // `--no-postgres` skips the PostgreSQL pass; `--postgres` runs only it.
 // After each pass it prints the slowest files (scripts/test-file-durations.mjs).
@@ -175,11 +175,9 @@ if (postgresFiles.length > 0) {
     if (process.env.CI && process.env.HANDSET_TEST_ALLOW_PG_RESTART === undefined) env.HANDSET_TEST_ALLOW_PG_RESTART = '1';
     const label = `PostgreSQL pass (${shown}, a fresh schema per test server)`;
     const [rest, outage] = [postgresFiles.filter((f) => !isOutageTest(f)), postgresFiles.filter(isOutageTest)];
-    // One file at a time: every server start migrates, and kysely's migrator lists the tables of
-    // every schema (pg_get_serial_sequence on each); a schema another file drops meanwhile fails it
-    // with 'schema "hs_test_…" does not exist'. Concurrent again once the migrator is kept to its
-    // own schema (packages/server/src/store).
-    if (rest.length > 0) ok = runPass(label, rest, env, 1) && ok;
+    // Several files at once, as on SQLite: every test server has a schema of its own, and its
+    // migration locks and lists that schema only (packages/server/src/store/schema-scoped-postgres.ts).
+    if (rest.length > 0) ok = runPass(label, rest, env) && ok;
     // Alone: it stops PostgreSQL, which no other file may see.
     if (outage.length > 0) ok = runPass(`${label}, the outage test last`, outage, env, 1) && ok;
   }
