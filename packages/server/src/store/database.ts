@@ -11,6 +11,7 @@ import pg from 'pg';
 import { redactDatabaseUrl } from '../lib/redact.js';
 import { markingDriverErrors } from './driver-errors.js';
 import { migrationProvider } from './migrations.js';
+import { PreparingClient } from './prepared-statements.js';
 import { QueryTimings } from './query-timings.js';
 import { SchemaScopedPostgresDialect } from './schema-scoped-postgres.js';
 import type { Database } from './schema.js';
@@ -50,6 +51,8 @@ export function openDatabase(url: string): Db {
       // instead of hanging it; a stopped server is refused at once anyway.
       connectionTimeoutMillis: 5000,
       application_name: 'handset',
+      // Parameterised statements are prepared once per connection (store/prepared-statements.ts).
+      Client: PreparingClient,
     });
     survivePoolErrors(pool);
     const kysely = new Kysely<Database>({ dialect: markingDriverErrors(new SchemaScopedPostgresDialect({ pool })), log: timings.log });

@@ -55,10 +55,14 @@ export async function findStatusForClient(q: Executor, correlationId: string, cl
 
 type LookupColumn = 'correlation_id' | 'auth_id' | 'link_hash' | 'mobile_auth_token';
 
-/** One compiled `select *` per lookup column, locking (`for update`) or not. */
+/**
+ * One compiled select of the whole row per lookup column, locking (`for update`) or not. The
+ * columns are listed, not `*`: a prepared statement's result columns must not change when a
+ * migration adds one (store/prepared-statements.ts).
+ */
 function selectSessionBy(column: LookupColumn, forUpdate: boolean): (q: Executor, values: { value: unknown }) => Promise<SessionRow[]> {
   return compileOnce((db, p) => {
-    const query = db.selectFrom('sessions').selectAll().where(column, '=', p.value);
+    const query = db.selectFrom('sessions').select(SESSION_COLUMNS).where(column, '=', p.value);
     return forUpdate ? query.forUpdate() : query;
   }, ['value']);
 }
