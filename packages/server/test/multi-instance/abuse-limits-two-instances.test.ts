@@ -8,10 +8,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ApiError } from '@handset/protocol';
-import { startTestServer, type TestServer } from '../../src/testing.js';
-import { createScratchSchema, type ScratchSchema } from '../../src/store/scratch-schema.js';
+import type { TestServer } from '../../src/testing.js';
 import { assertErrorBody } from '../support/assertions.js';
-import { multiInstanceDatabase } from '../support/instances.js';
+import { multiInstanceDatabase, startTwoServers, type TwoServers } from '../support/instances.js';
 
 const database = multiInstanceDatabase();
 const PER_ADDRESS = 10;
@@ -31,14 +30,12 @@ async function post(url: string, body: unknown, address: string, form = false): 
 }
 
 describe('abuse bounds shared by instances', { skip: database.skip }, () => {
-  let scratch: ScratchSchema;
+  let servers: TwoServers;
   let a: TestServer;
   let b: TestServer;
 
   before(async () => {
-    scratch = await createScratchSchema(database.url!, 'hs_multi');
     const options = {
-      databaseUrl: scratch.url,
       config: { trustProxy: ['loopback'] },
       limits: {
         publicPerIpPerMinute: PER_ADDRESS,
@@ -47,14 +44,12 @@ describe('abuse bounds shared by instances', { skip: database.skip }, () => {
         tokenFailuresPerIp: FAILURES,
       },
     };
-    a = await startTestServer(options);
-    b = await startTestServer(options);
+    servers = await startTwoServers('hs_multi', options);
+    ({ a, b } = servers);
   });
 
   after(async () => {
-    await a?.close();
-    await b?.close();
-    await scratch?.drop();
+    await servers?.close();
   });
 
   const either = (i: number): TestServer => (i % 2 === 0 ? a : b);

@@ -10,9 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startTestServer, type TestServer } from '../../src/testing.js';
-import { createScratchSchema, type ScratchSchema } from '../../src/store/scratch-schema.js';
-import { multiInstanceDatabase } from '../support/instances.js';
+import type { TestServer } from '../../src/testing.js';
+import { multiInstanceDatabase, startTwoServers, type TwoServers } from '../support/instances.js';
 import { ProtocolClient } from '../support/protocol-client.js';
 import { Backend } from '../support/server-api.js';
 import { DEFAULT_CAPS } from '../../src/policy/default-policy.js';
@@ -24,7 +23,7 @@ const NUMBER = '+12025550199';
 
 describe('policy send counters shared by two instances', { skip: database.skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'handset-policy-multi-'));
-  let scratch: ScratchSchema;
+  let servers: TwoServers;
   let a: TestServer;
   let b: TestServer;
 
@@ -32,16 +31,12 @@ describe('policy send counters shared by two instances', { skip: database.skip }
     const file = join(dir, 'policy.json');
     const rule = { id: 'number-cap', when: { signal: 'sends_per_number_1h', op: '>=', value: CAP }, action: 'deny_send', reason: 9804 };
     writeFileSync(file, JSON.stringify({ version: 1, rules: [rule] }));
-    scratch = await createScratchSchema(database.url!, 'hs_policy');
-    const options = { databaseUrl: scratch.url, overrides: { env: { ...process.env, HANDSET_POLICY_FILE: file } } };
-    a = await startTestServer(options);
-    b = await startTestServer(options);
+    servers = await startTwoServers('hs_policy', { overrides: { env: { ...process.env, HANDSET_POLICY_FILE: file } } });
+    ({ a, b } = servers);
   });
 
   after(async () => {
-    await a?.close();
-    await b?.close();
-    await scratch?.drop();
+    await servers?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -89,22 +84,19 @@ async function hammer(servers: [TestServer, TestServer], attempts: number, numbe
 }
 
 describe('the default policy on two instances, no configuration', { skip: database.skip }, () => {
-  let scratch: ScratchSchema;
+  let servers: TwoServers;
   let a: TestServer;
   let b: TestServer;
 
   before(async () => {
-    scratch = await createScratchSchema(database.url!, 'hs_policy_default');
     const env = { ...process.env };
     delete env.HANDSET_POLICY_FILE;
-    a = await startTestServer({ databaseUrl: scratch.url, overrides: { env } });
-    b = await startTestServer({ databaseUrl: scratch.url, overrides: { env } });
+    servers = await startTwoServers('hs_policy_default', { overrides: { env } });
+    ({ a, b } = servers);
   });
 
   after(async () => {
-    await a?.close();
-    await b?.close();
-    await scratch?.drop();
+    await servers?.close();
   });
 
   const deniedBy = async (rule: string): Promise<string[]> =>

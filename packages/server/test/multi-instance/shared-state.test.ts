@@ -6,32 +6,29 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApiError } from '@handset/protocol';
-import { startTestServer, type TestServer } from '../../src/testing.js';
+import type { TestServer } from '../../src/testing.js';
 import { openDatabase, migrateToLatest } from '../../src/store/database.js';
-import { createScratchSchema, type ScratchSchema } from '../../src/store/scratch-schema.js';
+import { createScratchSchema } from '../../src/store/scratch-schema.js';
 import { loadOrCreateDevSigningKey } from '../../src/tokens/signing-key.js';
 import { assertErrorBody } from '../support/assertions.js';
-import { multiInstanceDatabase } from '../support/instances.js';
+import { multiInstanceDatabase, startTwoServers, type TwoServers } from '../support/instances.js';
 import { Backend } from '../support/server-api.js';
 
 const database = multiInstanceDatabase();
 const PER_SECOND = 5;
 
 describe('state shared by instances', { skip: database.skip }, () => {
-  let scratch: ScratchSchema;
+  let servers: TwoServers;
   let a: TestServer;
   let b: TestServer;
 
   before(async () => {
-    scratch = await createScratchSchema(database.url!, 'hs_multi');
-    a = await startTestServer({ databaseUrl: scratch.url, rateLimitPerSecond: PER_SECOND });
-    b = await startTestServer({ databaseUrl: scratch.url, rateLimitPerSecond: PER_SECOND });
+    servers = await startTwoServers('hs_multi', { rateLimitPerSecond: PER_SECOND });
+    ({ a, b } = servers);
   });
 
   after(async () => {
-    await a?.close();
-    await b?.close();
-    await scratch?.drop();
+    await servers?.close();
   });
 
   it(`the ${PER_SECOND}/s request budget of a client is spent once across both instances`, async () => {

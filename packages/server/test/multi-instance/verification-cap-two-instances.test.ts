@@ -10,10 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startTestServer, type TestServer } from '../../src/testing.js';
-import { createScratchSchema, type ScratchSchema } from '../../src/store/scratch-schema.js';
+import type { TestServer } from '../../src/testing.js';
 import { policyRefused } from '../../src/possession/envelope.js';
-import { multiInstanceDatabase } from '../support/instances.js';
+import { multiInstanceDatabase, startTwoServers, type TwoServers } from '../support/instances.js';
 import { refusedChecks, sessionWithCode, tryCode, verificationCapPolicy, wrongCode } from '../support/verification-attempts.js';
 
 const database = multiInstanceDatabase();
@@ -23,21 +22,17 @@ const NUMBER = '+12025550177';
 
 describe('verification attempts counted by two instances', { skip: database.skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'handset-verify-multi-'));
-  let scratch: ScratchSchema;
+  let servers: TwoServers;
   let a: TestServer;
   let b: TestServer;
 
   before(async () => {
-    scratch = await createScratchSchema(database.url!, 'hs_verify');
-    const options = { databaseUrl: scratch.url, overrides: { env: { ...process.env, HANDSET_POLICY_FILE: verificationCapPolicy(dir, CAP) } } };
-    a = await startTestServer(options);
-    b = await startTestServer(options);
+    servers = await startTwoServers('hs_verify', { overrides: { env: { ...process.env, HANDSET_POLICY_FILE: verificationCapPolicy(dir, CAP) } } });
+    ({ a, b } = servers);
   });
 
   after(async () => {
-    await a?.close();
-    await b?.close();
-    await scratch?.drop();
+    await servers?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -8,7 +8,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort, testDatabaseUrl } from '../../src/testing.js';
+import { createScratchSchema } from '../../src/store/scratch-schema.js';
+import { freePort, startTestServer, testDatabaseUrl, type TestServer, type TestServerOptions } from '../../src/testing.js';
 
 const BIN = fileURLToPath(new URL('../../bin/handset.mjs', import.meta.url));
 const START_TIMEOUT_MS = 60_000;
@@ -153,4 +154,40 @@ export async function latestSms(instanceUrl: string, to: string): Promise<{ body
     code: /\b(\d{4,6})\b/.exec(message.body)?.[1] ?? null,
     linkPath: link ? new URL(link).pathname : null,
   };
+}
+
+/** Two in-process test servers sharing one fresh PostgreSQL schema. */
+export interface TwoServers {
+  a: TestServer;
+  b: TestServer;
+  /** The shared schema's URL (for a CLI or a third server on the same data). */
+  url: string;
+  /** Closes both servers, then drops the schema. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts two test servers with the same `options` on a fresh schema of the multi-instance database
+ * (named `<prefix>_…`); a failure half-way closes what was started.
+ *
+ * @example
+ * const servers = await startTwoServers('hs_policy', { overrides: { env } });
+ * after(() => servers?.close());
+ */
+export async function startTwoServers(prefix: string, options: Omit<TestServerOptions, 'databaseUrl'> = {}): Promise<TwoServers> {
+  const url = multiInstanceDatabase().url;
+  if (!url) throw new Error('startTwoServers needs HANDSET_TEST_DATABASE_URL (PostgreSQL)');
+  const scratch = await createScratchSchema(url, prefix);
+  const started: TestServer[] = [];
+  const close = async (): Promise<void> => {
+    for (const server of started) await server.close();
+    await scratch.drop();
+  };
+  try {
+    for (let i = 0; i < 2; i++) started.push(await startTestServer({ ...options, databaseUrl: scratch.url }));
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { a: started[0]!, b: started[1]!, url: scratch.url, close };
 }
