@@ -5,7 +5,9 @@
  * listed by {@link insecureDefaults} so start-up can warn about each one loudly.
  */
 import { isIP } from 'node:net';
-import { INSTANT_LINK_TTL_SECONDS, OUTCOME_RETENTION_SECONDS } from '@handset/protocol';
+// The schema-free part of the protocol: every CLI command loads this file, and the package index
+// would load the TypeBox schemas too (~700 modules) for two constants.
+import { INSTANT_LINK_TTL_SECONDS, OUTCOME_RETENTION_SECONDS } from '@handset/protocol/browser';
 import { normalizePhone } from './lib/phone.js';
 
 /**

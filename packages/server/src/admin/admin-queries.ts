@@ -10,7 +10,7 @@
  * function lists numbers without a filter, and no filter takes a wildcard.
  */
 import { sql } from 'kysely';
-import { FAILURE_REASON_TEXT } from '@handset/protocol';
+import { FAILURE_REASON_TEXT } from '@handset/protocol/browser'; // schema-free: `handset sessions` loads this file
 import { maskPhone, normalizePhone } from '../lib/phone.js';
 import { findDevice, revokeDevice as revokeClientDevice } from '../store/devices-repo.js';
 import type { Executor } from '../store/executor.js';

@@ -13,7 +13,6 @@ import { systemClock } from '../ports/clock.js';
 import { cryptoRandom } from '../ports/random.js';
 import { listClients } from '../store/clients-repo.js';
 import { migrateToLatest, openDatabase, type Db } from '../store/database.js';
-import { readPolicyFile } from '../policy/load-policy.js';
 import { VERSION } from '../version.js';
 import { addSessionCommands } from './sessions-commands.js';
 import { addWebhookCommands } from './webhooks-commands.js';
@@ -141,7 +140,9 @@ export function buildCli(): Command {
     .command('check')
     .description('validate a policy file; errors name the field (exit 1 when invalid)')
     .argument('<file>', 'the policy file (JSON)')
-    .action((file: string) => {
+    .action(async (file: string) => {
+      // Loaded here: the policy schema (TypeBox) is needed by this command only.
+      const { readPolicyFile } = await import('../policy/load-policy.js');
       const read = readPolicyFile(file);
       if (!read.ok) {
         for (const error of read.errors) console.error(`${file}: ${error}`);
