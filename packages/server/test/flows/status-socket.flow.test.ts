@@ -4,8 +4,12 @@
  * And a socket that closes while its first lookup is in flight leaves nothing behind.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import SQLite from 'better-sqlite3';
 import type { KyselyPlugin } from 'kysely';
 import { MemoryEventBus } from '../../src/events/event-bus.js';
 import { ManualClock } from '../../src/ports/clock.js';
@@ -151,5 +155,57 @@ describe('status socket closed while its first lookup is in flight', BOUNDED, ()
     await until(() => bus.active === 0 && clock.pendingTimers === 0, 'the sockets let go', 1000).catch(() => {});
     assert.equal(bus.active, 0, 'subscriptions left behind');
     assert.equal(clock.pendingTimers, 0, 'deadline timers left behind');
+  });
+});
+
+// A change committed after the socket's first read but announced before it subscribed: the read
+// saw the session still waiting, and the event reached no one. The socket must not then wait for
+// its 15 s safety re-check (a desktop left hanging; seen in two-instance runs of bench:flows).
+// The window is made deterministic: the first subscription of the bus first commits the change
+// from another connection to the same SQLite file and announces it, to no one yet.
+class ChangeBeforeFirstSubscribeBus extends MemoryEventBus {
+  beforeFirstSubscribe: ((correlationId: string) => void) | null = null;
+  override subscribe(correlationId: string, handler: () => void): () => void {
+    const hook = this.beforeFirstSubscribe;
+    this.beforeFirstSubscribe = null;
+    hook?.(correlationId);
+    return super.subscribe(correlationId, handler);
+  }
+}
+
+describe('status socket: a change announced between its first read and its subscription', BOUNDED, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'handset-socket-race-'));
+  const file = join(dir, 'handset.db');
+  const bus = new ChangeBeforeFirstSubscribeBus();
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ databaseUrl: file, overrides: { bus } });
+  });
+  after(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the desktop is released at once, not after the safety re-check', async () => {
+    const started = await Backend.of(server).unify({ possessionType: 'desktop', phoneNumber: PHONE, finalTargetUrl: TARGET });
+    const client = new ProtocolClient(started.authToken!);
+    await client.instantLinkStart();
+    let announced = false;
+    bus.beforeFirstSubscribe = (correlationId) => {
+      const other = new SQLite(file);
+      try {
+        const changed = other.prepare(`update sessions set state = 'succeeded' where correlation_id = ? and state = 'link_sent'`).run(correlationId);
+        assert.equal(changed.changes, 1, 'the session was waiting for its link');
+      } finally {
+        other.close();
+      }
+      void bus.publish({ correlationId });
+      announced = true;
+    };
+
+    const socket = await client.openStatusSocket();
+    assert.deepEqual(JSON.parse(await socket.next(5000)), { next: 'done' });
+    assert.ok(announced, 'the change came between the read and the subscription');
+    socket.close();
   });
 });

@@ -75,6 +75,11 @@ export function statusSocketRoute(app: FastifyInstance, deps: Deps): void {
         let session = await findSessionBy(deps.db.kysely, 'auth_id', request.authId);
         if (done) return;
         if (!session) return void socket.close(1008, 'session not found');
+        // The bus is keyed by correlation id, which only this first read gives, so the socket
+        // listens only after it: a change committed after the read and announced before the
+        // subscription reached no one. The first subscription is therefore followed by one more
+        // read (below); every later change is heard.
+        const firstSubscription = unsubscribe === undefined;
         unsubscribe ??= deps.bus.subscribe(session.correlation_id, rerun);
         const now = deps.clock.now();
         const state = effectiveState(session, now, linkTtlMs);
@@ -97,6 +102,7 @@ export function statusSocketRoute(app: FastifyInstance, deps: Deps): void {
         cancelDeadline = deps.clock.setTimer(Math.min(session.expires_at, linkDeadline) - now, rerun);
         clearTimeout(recheck);
         recheck = setTimeout(rerun, RECHECK_MS);
+        if (firstSubscription) rerun();
       };
 
       const onError = (error: unknown): void => {
