@@ -125,9 +125,13 @@ describe('a text given up on reaches its session', () => {
         const row = await db.selectFrom('sms_outbox').select(['status']).where('correlation_id', '=', started.correlationId).where('to_e164', '=', first).executeTakeFirst();
         return row?.status === 'undeliverable';
       });
+      // The give-up is judged by its own step after the courier's commit: wait for its entry, then
+      // check that it ended nothing.
+      await eventually('the timeline to show the give-up judged and refused', async () => {
+        const events = await db.selectFrom('session_events').select(['type']).where('correlation_id', '=', started.correlationId).execute();
+        return events.some((e) => e.type === 'refused:message_failed');
+      });
       assert.equal((await backend.status(started.correlationId)).success, 'pending', 'the session still waits for the second number');
-      const refused = await db.selectFrom('session_events').select(['type']).where('correlation_id', '=', started.correlationId).execute();
-      assert.ok(refused.some((e) => e.type === 'refused:message_failed'), 'the timeline shows the event was judged and refused');
       assert.deepEqual((await client.otpFinish(code!)).body, { next: 'done' });
       assert.equal((await backend.status(started.correlationId)).success, 'true');
     } finally {
