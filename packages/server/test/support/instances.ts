@@ -160,8 +160,6 @@ export async function latestSms(instanceUrl: string, to: string): Promise<{ body
 export interface TwoServers {
   a: TestServer;
   b: TestServer;
-  /** The shared schema's URL (for a CLI or a third server on the same data). */
-  url: string;
   /** Closes both servers, then drops the schema. */
   close(): Promise<void>;
 }
@@ -189,5 +187,5 @@ export async function startTwoServers(prefix: string, options: Omit<TestServerOp
     await close();
     throw error;
   }
-  return { a: started[0]!, b: started[1]!, url: scratch.url, close };
+  return { a: started[0]!, b: started[1]!, close };
 }
