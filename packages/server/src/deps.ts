@@ -137,7 +137,11 @@ export async function createDeps(config: Readonly<Config>, overrides: DepsOverri
   const random = overrides.random ?? cryptoRandom;
   const log = overrides.log ?? createLogger(config.logLevel);
   const acceptedKeys = acceptedKeysFromPem(config.acceptedSigningKeysPem ?? '');
-  const db = overrides.db ?? openDatabase(config.databaseUrl);
+  const db =
+    overrides.db ??
+    openDatabase(config.databaseUrl, {
+      backgroundCheckpoints: { onError: (error) => log.warn({ err: { message: error.message } }, 'background WAL checkpoint failed') },
+    });
   let signingKey: SigningKey;
   try {
     await migrateToLatest(db);

@@ -15,6 +15,7 @@ import { PreparingClient } from './prepared-statements.js';
 import { QueryTimings } from './query-timings.js';
 import { SchemaScopedPostgresDialect } from './schema-scoped-postgres.js';
 import type { Database } from './schema.js';
+import { FOREGROUND_AUTOCHECKPOINT_PAGES, WalCheckpointer, type WalCheckpointerOptions } from './wal-checkpointer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -29,6 +30,8 @@ export interface Db {
   timings: QueryTimings;
   /** The PostgreSQL pool's connection counts; null on SQLite, which has no pool. */
   poolStats: (() => { total: number; idle: number; waiting: number }) | null;
+  /** The background WAL checkpointer of a SQLite file opened with `backgroundCheckpoints`, else null or absent. */
+  checkpointer?: WalCheckpointer | null;
   close(): Promise<void>;
 }
 
@@ -40,8 +43,17 @@ export function isPostgresUrl(url: string): boolean {
 // pg returns bigint (int8) as a string; every bigint here is an epoch-ms time that fits a double.
 pg.types.setTypeParser(20, Number);
 
+export interface OpenOptions {
+  /**
+   * SQLite files only: copy the write-ahead log back into the database from a worker thread
+   * instead of inside a commit on the event loop (store/wal-checkpointer.ts). The server turns
+   * it on; short-lived commands (the CLI) keep SQLite's own checkpoints.
+   */
+  backgroundCheckpoints?: boolean | WalCheckpointerOptions;
+}
+
 /** Opens (but does not migrate) the database. */
-export function openDatabase(url: string): Db {
+export function openDatabase(url: string, options: OpenOptions = {}): Db {
   const timings = new QueryTimings();
   if (isPostgresUrl(url)) {
     const pool = new pg.Pool({
@@ -66,12 +78,20 @@ export function openDatabase(url: string): Db {
   sqlite.pragma('busy_timeout = 5000');
   // Checkpoint the WAL every ~40 MB instead of every ~4 MB: pages written many times between
   // checkpoints are copied (and fsynced) once. Measured: a session insert went from ~120 to ~75 µs.
-  sqlite.pragma('wal_autocheckpoint = 10000');
+  sqlite.pragma(`wal_autocheckpoint = ${FOREGROUND_AUTOCHECKPOINT_PAGES}`);
+  const checkpointer =
+    options.backgroundCheckpoints && url !== ':memory:'
+      ? new WalCheckpointer(sqlite, url, options.backgroundCheckpoints === true ? {} : options.backgroundCheckpoints)
+      : null;
   const kysely = new Kysely<Database>({
     dialect: markingDriverErrors(new SqliteDialectKeepingErrors(withStatementCache(sqlite))),
     log: timings.log,
   });
-  return { kysely, dialect: 'sqlite', location: url, url, timings, poolStats: null, close: () => kysely.destroy() };
+  const close = async (): Promise<void> => {
+    await checkpointer?.stop();
+    await kysely.destroy();
+  };
+  return { kysely, dialect: 'sqlite', location: url, url, timings, poolStats: null, checkpointer, close };
 }
 
 /**
