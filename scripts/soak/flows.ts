@@ -19,6 +19,7 @@
 import { ClientPath, PA_VERSION, type UnifyResponse, type UnifyResult } from '@handset/protocol';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { latestSms } from '../../packages/server/test/support/instances.js';
+import { spreadNumber } from '../../packages/server/test/support/numbers.js';
 import type { Backend } from '../../packages/server/test/support/server-api.js';
 import { DeviceKeyPool, type PooledKey } from './device-key-pool.js';
 import { JsonHttp, type JsonReply } from './json-http.js';
@@ -63,22 +64,13 @@ function expect(condition: boolean, what: string, got: unknown): void {
   if (!condition) throw new Error(`${what}: got ${JSON.stringify(got).slice(0, 200)}`);
 }
 
-/** Ranges `+1 NPA NXX` with NPA 200–899 (not 900: premium rate) and NXX 200–999. */
-const RANGES = 700 * 800;
-
 /**
  * A number no other flow of the run uses, each flow in its own range (the number without its last
- * four digits) until 560,000 flows have run: the default fraud policy caps texts per range (50 an
- * hour) and per number, and a soak or benchmark sending thousands of texts to one range would be
- * measuring the policy's denials (docs/decisions.md E3).
+ * four digits): the default fraud policy caps texts per range (50 an hour) and per number, and a
+ * soak or benchmark sending thousands of texts to one range would be measuring the policy's
+ * denials (docs/decisions.md E3). The tests' generator, so that both skip the same numbers.
  */
-export function phoneFor(sequence: number): string {
-  const range = sequence % RANGES;
-  const npa = 200 + Math.floor(range / 800);
-  const nxx = 200 + (range % 800);
-  const line = Math.floor(sequence / RANGES) % 10_000;
-  return `+1${npa}${nxx}${String(line).padStart(4, '0')}`;
-}
+export const phoneFor: (sequence: number) => string = spreadNumber;
 
 interface Envelope {
   next?: string;

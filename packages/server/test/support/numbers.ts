@@ -7,18 +7,25 @@
  * (docs/decisions.md E3): spread the numbers, do not switch the policy off.
  */
 
-/** Ranges `+1 NPA NXX` with NPA 202–899 (never 900: premium rate) and NXX 200–999. */
-const RANGES = 698 * 800;
+/**
+ * Ranges `+1 NPA NXX` with NPA 202–899 (never 900: premium rate) and NXX 200–999 except 976: a 976
+ * exchange is premium rate in several NANP countries (+1 246 976 …, Barbados, was the 37,576th
+ * number of a `bench:flows` run), and the default policy rightly refuses to text it. No other
+ * number of the first 560,000 ranges is premium rate or shared cost to libphonenumber.
+ */
+const NXX_PER_NPA = 799;
+const RANGES = 698 * NXX_PER_NPA;
 
 /**
  * The `sequence`-th number: `+1 NPA NXX` from the sequence, so consecutive sequences are in
  * different ranges; the last four digits are the sequence's own (`…0007` for 7), easy to read in
- * a failure. Distinct for the first 13 million sequences (where both repeat at once).
+ * a failure. Distinct until both parts repeat at once: after 2.7 billion sequences.
  */
 export function spreadNumber(sequence: number): string {
   const range = sequence % RANGES;
-  const npa = 202 + Math.floor(range / 800);
-  const nxx = 200 + (range % 800);
+  const npa = 202 + Math.floor(range / NXX_PER_NPA);
+  const index = range % NXX_PER_NPA;
+  const nxx = 200 + index + (200 + index >= 976 ? 1 : 0);
   return `+1${npa}${nxx}${String(sequence % 10_000).padStart(4, '0')}`;
 }
 

@@ -66,15 +66,22 @@ describe('background WAL checkpoints (SQLite file)', () => {
     const file = newFile();
     const db = openDatabase(file, { backgroundCheckpoints: { intervalMs: 10, restartFrames: 200 } });
     let maxWal = 0;
+    let reader: SQLite.Database | undefined;
     try {
       await migrateToLatest(db);
+      // A reader of its own, as another process would be: every committed row stays visible to it
+      // while the log is copied back and restarted under it.
+      reader = new SQLite(file, { readonly: true, fileMustExist: true });
+      const count = reader.prepare<[], { n: number }>('select count(*) as n from sms_outbox');
       for (let batch = 0; batch < 20; batch++) {
         await writeRows(db, `b${batch}`, 200);
         maxWal = Math.max(maxWal, walBytes(file));
+        assert.equal(count.get()!.n, (batch + 1) * 200);
       }
       const { n } = await db.kysely.selectFrom('sms_outbox').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       assert.equal(Number(n), 4000);
     } finally {
+      reader?.close();
       await db.close();
     }
     // 4,000 commits write ~35 MB of log in all. The file never shrinks, so its size is the longest
