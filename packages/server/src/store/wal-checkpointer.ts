@@ -95,14 +95,8 @@ export class WalCheckpointer {
     this.#worker.unref();
     this.#worker.on('message', (message: { ok: true; log: number; checkpointed: number } | { ok: false; message: string }) => {
       this.#busy = false;
-      if (message.ok) {
-        this.#failing = false;
-        this.#finish(message.log, message.checkpointed);
-      } else {
-        // Told once per run of failures (a full disk fails every round until space is freed).
-        if (!this.#failing) this.#onError(new Error(`WAL checkpoint failed: ${message.message}`));
-        this.#failing = true;
-      }
+      if (message.ok) this.#finish(message.log, message.checkpointed);
+      else this.#report(new Error(`WAL checkpoint failed: ${message.message}`));
     });
     this.#exited = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
     this.#worker.once('error', (error) => this.#fail(error));
@@ -114,7 +108,7 @@ export class WalCheckpointer {
     this.#timer.unref();
   }
 
-  /** Rounds completed so far. */
+  /** Rounds completed so far (a round whose worker or remainder copy failed does not count). */
   get rounds(): number {
     return this.#rounds;
   }
@@ -160,12 +154,19 @@ export class WalCheckpointer {
         finished = true;
       } catch (error) {
         // A full disk, say: the commits themselves report it; the next round tries again.
-        if (!this.#failing) this.#onError(error instanceof Error ? error : new Error(String(error)));
-        this.#failing = true;
+        this.#report(error instanceof Error ? error : new Error(String(error)));
+        return;
       }
     }
+    this.#failing = false;
     this.#rounds += 1;
     this.#last = { log, checkpointed, finished };
+  }
+
+  /** Tells of a failed round once per run of failures (a full disk fails every round until space is freed). */
+  #report(error: Error): void {
+    if (!this.#failing) this.#onError(error);
+    this.#failing = true;
   }
 
   #fail(error: Error): void {

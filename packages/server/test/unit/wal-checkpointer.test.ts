@@ -66,6 +66,7 @@ describe('background WAL checkpoints (SQLite file)', () => {
     const file = newFile();
     const db = openDatabase(file, { backgroundCheckpoints: { intervalMs: 10, restartFrames: 200 } });
     let maxWal = 0;
+    let restarted = false;
     let reader: SQLite.Database | undefined;
     try {
       await migrateToLatest(db);
@@ -76,6 +77,7 @@ describe('background WAL checkpoints (SQLite file)', () => {
       for (let batch = 0; batch < 20; batch++) {
         await writeRows(db, `b${batch}`, 200);
         maxWal = Math.max(maxWal, walBytes(file));
+        restarted ||= db.checkpointer?.last?.finished === true;
         assert.equal(count.get()!.n, (batch + 1) * 200);
       }
       const { n } = await db.kysely.selectFrom('sms_outbox').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
@@ -88,6 +90,7 @@ describe('background WAL checkpoints (SQLite file)', () => {
     // the log got. Measured: ~7 MB; with the main connection's remainder copy switched off
     // (restartFrames: Infinity) the worker's copies alone never let it restart, and it reached 35 MB.
     assert.ok(maxWal < 16_000_000, `log reached ${maxWal} bytes`);
+    assert.ok(restarted, 'the main connection copied a remainder at least once');
   });
 
   it('a failing worker hands checkpoints back to the main connection and says so', async () => {
@@ -105,6 +108,42 @@ describe('background WAL checkpoints (SQLite file)', () => {
     } finally {
       await checkpointer.stop();
       main.close();
+    }
+  });
+
+  it('a failing remainder copy is told once per run of failures, and its rounds do not count', async () => {
+    const file = newFile();
+    const real = new SQLite(file);
+    real.pragma('journal_mode = WAL');
+    let failRemainder = true;
+    // The main connection as the checkpointer sees it: its own checkpoint fails while asked to (a full disk, say).
+    const main = new Proxy(real, {
+      get(target, property) {
+        if (property === 'pragma') {
+          return (source: string, options?: { simple?: boolean }) => {
+            if (failRemainder && source.startsWith('wal_checkpoint')) throw new Error('SQLITE_FULL: database or disk is full');
+            return target.pragma(source, options);
+          };
+        }
+        const value = Reflect.get(target, property, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const errors: Error[] = [];
+    const checkpointer = new WalCheckpointer(main, file, { intervalMs: 5, restartFrames: 0, onError: (e) => errors.push(e) });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(errors.length, 1, 'one report for the whole run of failures');
+      assert.match(errors[0]!.message, /SQLITE_FULL/);
+      assert.equal(checkpointer.rounds, 0);
+      assert.equal(checkpointer.running, true, 'the worker keeps going');
+      failRemainder = false;
+      await eventually('rounds to complete again', () => checkpointer.rounds >= 2, 10_000);
+      failRemainder = true;
+      await eventually('the next run of failures to be told', () => errors.length === 2, 10_000);
+    } finally {
+      await checkpointer.stop();
+      real.close();
     }
   });
 
