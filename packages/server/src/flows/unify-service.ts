@@ -27,7 +27,6 @@ import type { SessionRow } from '../store/sessions-repo.js';
 import { findStatusForClient, insertSession, type StatusRow } from '../store/sessions-repo.js';
 import { insertFirstSessionEvents } from '../store/session-events-repo.js';
 import { createdEntry } from './timeline.js';
-import { signAuthToken } from '../tokens/auth-token.js';
 import { outcomeOf, unifyResult } from './outcome.js';
 import { recordSimSwap, simSwapDue } from './sim-swap-signal.js';
 import { SANDBOX_USERS } from './sandbox-users.js';
@@ -177,7 +176,7 @@ export async function startUnify(deps: Deps, clientId: string, request: UnifyReq
     jti: tokenId,
     auth: { id: authId, ans: namespace, endp: deps.config.publicUrl, chlg: challenge, next: shape.next, subs: shape.subs },
   };
-  const authToken = signAuthToken(claims, deps.signingKey);
+  const authToken = deps.authTokens.issue(claims, now);
   const timeline = [createdEntry(row, now)];
   if (row.state !== 'created') {
     // A sandbox short-term user: the machine's decision is part of the timeline too.

@@ -63,7 +63,8 @@ const CACHE_LIMIT = 10_000;
 
 /**
  * Verifies signature and expiry. Verified tokens are cached: the same token arrives on every call
- * of a flow. The cache holds live tokens only: an expired one is dropped, and when full the oldest
+ * of a flow, and a token this instance minted ({@link AuthTokenVerifier.issue}) is cached from the
+ * start. The cache holds live tokens only: an expired one is dropped, and when full the oldest
  * goes, so memory follows the sessions in progress instead of growing until a limit.
  * `accepted` public keys are tried after the signing key's (key rotation across instances).
  */
@@ -76,6 +77,23 @@ export class AuthTokenVerifier {
     this.#key = key;
     this.#accepted = accepted.map((publicKey) => ({ publicKey }));
     this.#limit = options.cacheLimit ?? CACHE_LIMIT;
+  }
+
+  /**
+   * Signs `claims` with the signing key and caches the token as verified: the instance that mints
+   * a token (at `/v3/unify`) needs no ECDSA verification at its first client call (measured: one
+   * of the two verifications of a mobile flow; bench/README.md). An instance that did not mint it
+   * verifies it at its first use, as before.
+   *
+   * @example
+   * const authToken = deps.authTokens.issue(claims, deps.clock.now());
+   */
+  issue(claims: AuthTokenClaims, nowMs: number): string {
+    const token = signAuthToken(claims, this.#key);
+    // The cached claims are what a verification would decode, not the caller's object (which it may still change).
+    const decoded = JSON.parse(atobSafeJson(claims)) as AuthTokenClaims;
+    if (decoded.exp * 1000 > nowMs) this.#remember(token, decoded, nowMs);
+    return token;
   }
 
   /** How many verified tokens are cached. */
@@ -94,9 +112,7 @@ export class AuthTokenVerifier {
       if (!result.ok) return result;
       claims = result.claims;
       if (claims.exp * 1000 <= nowMs) return { ok: false, problem: 'expired' };
-      this.#forgetExpired(nowMs);
-      if (this.#cache.size >= this.#limit) this.#cache.delete(this.#cache.keys().next().value!);
-      this.#cache.set(token, claims);
+      this.#remember(token, claims, nowMs);
     }
     if (claims.exp * 1000 <= nowMs) {
       this.#cache.delete(token);
@@ -105,9 +121,16 @@ export class AuthTokenVerifier {
     return { ok: true, claims };
   }
 
+  #remember(token: string, claims: AuthTokenClaims, nowMs: number): void {
+    this.#forgetExpired(nowMs);
+    if (this.#cache.size >= this.#limit) this.#cache.delete(this.#cache.keys().next().value!);
+    this.#cache.set(token, claims);
+  }
+
   /**
-   * Every authToken lives as long as its session, and a token is cached at its first call, so the
-   * cache's insertion order is close to expiry order: drop from the oldest while they have expired.
+   * Every authToken lives as long as its session, and a token is cached when it is minted or at
+   * its first call, so the cache's insertion order is close to expiry order: drop from the oldest
+   * while they have expired.
    */
   #forgetExpired(nowMs: number): void {
     for (const [token, claims] of this.#cache) {
