@@ -5,6 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { Deps } from '../deps.js';
+import { NOT_A_LIVE_SESSION } from '../flows/session-tx.js';
 import { findSessionTokenId } from '../store/sessions-repo.js';
 import { apiError } from './api-error.js';
 
@@ -14,8 +15,26 @@ const PROBLEM_TEXT = {
   expired: 'the authToken has expired',
 } as const;
 
-/** Verifies the token and sets `request.authId`; throws 401 otherwise. */
-export async function authenticateAuthToken(deps: Deps, request: FastifyRequest, tokenFromQuery?: string): Promise<void> {
+/**
+ * Where a verified token is checked against its session (that the session is still there and
+ * the token is the one minted for it):
+ * - `hook`: here, by reading the session, for routes that do not run a session step;
+ * - `step`: by the session step the route runs, against the row it locks anyway
+ *   (`bySessionToken` in flows/session-tx.ts): one read fewer per call. Either way a token whose
+ *   session is gone gets the same 401; with `step` it comes after the body is validated.
+ */
+export type SessionCheck = 'hook' | 'step';
+
+/**
+ * Verifies the token (signature, expiry) and sets `request.authId` and `request.sessionToken`,
+ * then checks its session where `sessionCheck` says; throws 401 otherwise.
+ */
+export async function authenticateAuthToken(
+  deps: Deps,
+  request: FastifyRequest,
+  tokenFromQuery?: string,
+  sessionCheck: SessionCheck = 'hook',
+): Promise<void> {
   let token = tokenFromQuery;
   if (token === undefined) {
     const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
@@ -26,10 +45,12 @@ export async function authenticateAuthToken(deps: Deps, request: FastifyRequest,
   if (typeof token !== 'string') throw apiError('UNAUTHORIZED', PROBLEM_TEXT.malformed);
   const verified = deps.authTokens.verify(token, deps.clock.now());
   if (!verified.ok) throw apiError('UNAUTHORIZED', PROBLEM_TEXT[verified.problem]);
-  const tokenId = await findSessionTokenId(deps.db.kysely, verified.claims.auth.id);
-  // The token must be the one minted for this session (jti), so it is useless anywhere else.
-  if (tokenId === undefined || tokenId !== verified.claims.jti) {
-    throw apiError('UNAUTHORIZED', 'the authToken does not belong to a live session');
+  const { auth, jti } = verified.claims;
+  if (sessionCheck === 'hook') {
+    const tokenId = await findSessionTokenId(deps.db.kysely, auth.id);
+    // The token must be the one minted for this session (jti), so it is useless anywhere else.
+    if (tokenId === undefined || tokenId !== jti) throw apiError('UNAUTHORIZED', NOT_A_LIVE_SESSION);
   }
-  request.authId = verified.claims.auth.id;
+  request.authId = auth.id;
+  request.sessionToken = { authId: auth.id, tokenId: jti };
 }

@@ -8,7 +8,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Deps } from '../deps.js';
 import { HttpError } from './api-error.js';
-import { authenticateAuthToken } from './auth-token-hook.js';
+import { authenticateAuthToken, type SessionCheck } from './auth-token-hook.js';
 import { addressKey } from './client-address.js';
 
 /** The key of the caller's address (see `HANDSET_TRUST_PROXY` for calls through a proxy). */
@@ -30,11 +30,16 @@ export async function limitAnonymousClientCall(deps: Deps, request: FastifyReque
 /**
  * Authenticates the authToken (setting `request.authId`) and spends from its session's budget.
  * A refused token is counted as an anonymous call before its 401. `tokenFromQuery`: the status
- * socket's `token` parameter (as for {@link authenticateAuthToken}).
+ * socket's `token` parameter, and `sessionCheck` (as for {@link authenticateAuthToken}).
  */
-export async function authenticateAndLimit(deps: Deps, request: FastifyRequest, tokenFromQuery?: string): Promise<void> {
+export async function authenticateAndLimit(
+  deps: Deps,
+  request: FastifyRequest,
+  tokenFromQuery?: string,
+  sessionCheck: SessionCheck = 'hook',
+): Promise<void> {
   try {
-    await authenticateAuthToken(deps, request, tokenFromQuery);
+    await authenticateAuthToken(deps, request, tokenFromQuery, sessionCheck);
   } catch (error) {
     if (error instanceof HttpError && error.status === 401) await limitAnonymousClientCall(deps, request);
     throw error;

@@ -3,6 +3,7 @@
  * What the authentication hooks attach to a request.
  */
 import 'fastify';
+import type { SessionToken } from '../flows/session-tx.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -10,6 +11,11 @@ declare module 'fastify' {
     clientId: string;
     /** The auth session of a `/v1/client/*` call, set by the authToken hook. */
     authId: string;
+    /**
+     * The authToken's session and token id, set by the authToken hook: what a session step
+     * checks the locked row against (see `SessionCheck` in auth-token-hook.ts).
+     */
+    sessionToken: SessionToken;
     /** The exact request body text (needed to check request signatures). */
     rawBody: string;
   }

@@ -15,7 +15,7 @@ import {
 import type { Deps } from '../deps.js';
 import type { DeviceMatch } from '../flows/session-types.js';
 import type { StepContext } from '../flows/session-tx.js';
-import { byAuthId, runSessionStep } from '../flows/session-tx.js';
+import { bySessionToken, runSessionStep, type SessionToken } from '../flows/session-tx.js';
 import { devicePublicKey, verifyDeviceSignature } from '../device-key/signatures.js';
 import { findDevice, insertDevice, updateDevice } from '../store/devices-repo.js';
 import { failure, next, sessionGone, stepNotAllowed } from './envelope.js';
@@ -42,10 +42,10 @@ async function applyDeviceCheck(
 /** A device step may run only while the state machine would take its outcome. */
 const deviceStepAllowed = (ctx: StepContext): boolean => ctx.permits({ type: 'device_checked', match: 'none' });
 
-export async function registerDevice(deps: Deps, authId: string, body: RegisterRequest): Promise<ClientEnvelope> {
+export async function registerDevice(deps: Deps, caller: SessionToken, body: RegisterRequest): Promise<ClientEnvelope> {
   return runSessionStep(
     deps,
-    byAuthId(authId),
+    bySessionToken(caller),
     async (ctx) => {
       if (!deviceStepAllowed(ctx)) return stepNotAllowed(ctx.session, 'device registration');
       const registration = body.registrations[0]!;
@@ -75,10 +75,10 @@ export async function registerDevice(deps: Deps, authId: string, body: RegisterR
   );
 }
 
-export async function verifyDevice(deps: Deps, authId: string, body: VerifyRequest): Promise<ClientEnvelope> {
+export async function verifyDevice(deps: Deps, caller: SessionToken, body: VerifyRequest): Promise<ClientEnvelope> {
   return runSessionStep(
     deps,
-    byAuthId(authId),
+    bySessionToken(caller),
     async (ctx) => {
       if (!deviceStepAllowed(ctx)) return stepNotAllowed(ctx.session, 'device verification');
       const device = await findDevice(ctx.trx, body.deviceId, ctx.session.client_id);
@@ -110,10 +110,10 @@ export async function verifyDevice(deps: Deps, authId: string, body: VerifyReque
 }
 
 /** The browser could not use a Prove Key (an error report from the device step): go on without one. */
-export async function skipDeviceStep(deps: Deps, authId: string): Promise<ClientEnvelope> {
+export async function skipDeviceStep(deps: Deps, caller: SessionToken): Promise<ClientEnvelope> {
   return runSessionStep(
     deps,
-    byAuthId(authId),
+    bySessionToken(caller),
     async (ctx) => {
       if (deviceStepAllowed(ctx)) {
         await applyDeviceCheck(deps, ctx, 'none', null);

@@ -6,7 +6,7 @@
  */
 import { Step, type ClientEnvelope } from '@handset/protocol';
 import type { Deps } from '../deps.js';
-import { byAuthId, runSessionStep, type StepContext } from '../flows/session-tx.js';
+import { bySessionToken, runSessionStep, type SessionToken, type StepContext } from '../flows/session-tx.js';
 import { DEFAULT_LINK_TEMPLATE, renderLink } from '../flows/sms-templates.js';
 import { sha256Hex } from '../lib/hash.js';
 import { randomToken } from '../ports/random.js';
@@ -33,8 +33,8 @@ async function sendLink(deps: Deps, ctx: StepContext, to: string): Promise<void>
 const LINK_CHANNEL: MessageChannel = { event: 'link_sent', step: Step.END, sent: WAIT, send: sendLink };
 
 /** `mobileNumber`: absent → first send; `""` → resend; a number → change of number. */
-export async function startInstantLink(deps: Deps, authId: string, mobileNumber: string | null | undefined): Promise<ClientEnvelope> {
-  return runSessionStep(deps, byAuthId(authId), (ctx) => sendMessageStep(deps, ctx, LINK_CHANNEL, mobileNumber), sessionGone);
+export async function startInstantLink(deps: Deps, caller: SessionToken, mobileNumber: string | null | undefined): Promise<ClientEnvelope> {
+  return runSessionStep(deps, bySessionToken(caller), (ctx) => sendMessageStep(deps, ctx, LINK_CHANNEL, mobileNumber), sessionGone);
 }
 
 export type LinkOpening =

@@ -5,7 +5,7 @@
  */
 import { ClientErrorCode, Step, type ClientEnvelope, type MobileAuthStartRequest } from '@handset/protocol';
 import type { Deps } from '../deps.js';
-import { byAuthId, runSessionStep, type StepContext } from '../flows/session-tx.js';
+import { bySessionToken, runSessionStep, type SessionToken, type StepContext } from '../flows/session-tx.js';
 import { randomToken } from '../ports/random.js';
 import { failure, next, policyRefused, sessionGone, stepNotAllowed } from './envelope.js';
 import { applyAndSettle } from '../flows/settle.js';
@@ -39,12 +39,12 @@ async function operatorRedirect(deps: Deps, authId: string, token: string, addre
  * The fraud policy's `mobile_auth` rules run in the step (policy/guard.ts), after the operator's
  * start: a refused attempt leaves an operator authorization unused, which expires on its own.
  */
-export async function startMobileAuth(deps: Deps, authId: string, _body: MobileAuthStartRequest, address: string): Promise<ClientEnvelope> {
+export async function startMobileAuth(deps: Deps, caller: SessionToken, _body: MobileAuthStartRequest, address: string): Promise<ClientEnvelope> {
   const token = randomToken(deps.random, 24);
-  const operatorUrl = await operatorRedirect(deps, authId, token, address);
+  const operatorUrl = await operatorRedirect(deps, caller.authId, token, address);
   return runSessionStep(
     deps,
-    byAuthId(authId),
+    bySessionToken(caller),
     async (ctx) => {
       if (!ctx.permits({ type: 'mobile_auth_started' })) return stepNotAllowed(ctx.session, 'Mobile Auth');
       const policy = await guardMobileAuth(deps, ctx);
@@ -85,10 +85,10 @@ function carrierVouched(deps: Deps, ctx: StepContext, vfp: string): string | nul
   return passed ? phone : null;
 }
 
-export async function finishMobileAuth(deps: Deps, authId: string, vfp: string): Promise<ClientEnvelope> {
+export async function finishMobileAuth(deps: Deps, caller: SessionToken, vfp: string): Promise<ClientEnvelope> {
   return runSessionStep(
     deps,
-    byAuthId(authId),
+    bySessionToken(caller),
     async (ctx) => {
       const phone = carrierVouched(deps, ctx, vfp);
       if (phone) {
@@ -104,10 +104,10 @@ export async function finishMobileAuth(deps: Deps, authId: string, vfp: string):
 }
 
 /** The browser reported a Mobile Auth failure: fall back to OTP. */
-export async function mobileAuthFailed(deps: Deps, authId: string): Promise<ClientEnvelope> {
+export async function mobileAuthFailed(deps: Deps, caller: SessionToken): Promise<ClientEnvelope> {
   return runSessionStep(
     deps,
-    byAuthId(authId),
+    bySessionToken(caller),
     async (ctx) => {
       ctx.apply({ type: 'mobile_auth_failed' });
       const { state, possession_type: type } = ctx.session;

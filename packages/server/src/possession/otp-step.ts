@@ -8,7 +8,7 @@
 import { ClientErrorCode, OTP_TTL_SECONDS, Step, ValidationCode, type ClientEnvelope } from '@handset/protocol';
 import type { Deps } from '../deps.js';
 import { SANDBOX_OTP } from '../flows/sandbox-users.js';
-import { byAuthId, runSessionStep, type StepContext } from '../flows/session-tx.js';
+import { bySessionToken, runSessionStep, type SessionToken, type StepContext } from '../flows/session-tx.js';
 import { DEFAULT_OTP_TEMPLATE, otpLength, renderOtp } from '../flows/sms-templates.js';
 import { safeEqual, sha256Hex } from '../lib/hash.js';
 import { failure, next, policyRefused, sessionGone, stepNotAllowed } from './envelope.js';
@@ -35,8 +35,8 @@ const OTP_CHANNEL: MessageChannel = {
   send: sendCode,
 };
 
-export async function startOtp(deps: Deps, authId: string, mobileNumber: string | null | undefined): Promise<ClientEnvelope> {
-  return runSessionStep(deps, byAuthId(authId), (ctx) => sendMessageStep(deps, ctx, OTP_CHANNEL, mobileNumber), sessionGone);
+export async function startOtp(deps: Deps, caller: SessionToken, mobileNumber: string | null | undefined): Promise<ClientEnvelope> {
+  return runSessionStep(deps, bySessionToken(caller), (ctx) => sendMessageStep(deps, ctx, OTP_CHANNEL, mobileNumber), sessionGone);
 }
 
 function checkCode(ctx: StepContext, otp: string): 'correct' | 'wrong' | 'expired' {
@@ -46,10 +46,10 @@ function checkCode(ctx: StepContext, otp: string): 'correct' | 'wrong' | 'expire
   return safeEqual(otpHash(correlationId, phone, otp), hash) ? 'correct' : 'wrong';
 }
 
-export async function finishOtp(deps: Deps, authId: string, otp: string): Promise<ClientEnvelope> {
+export async function finishOtp(deps: Deps, caller: SessionToken, otp: string): Promise<ClientEnvelope> {
   return runSessionStep(
     deps,
-    byAuthId(authId),
+    bySessionToken(caller),
     async (ctx) => {
       if (!ctx.permits({ type: 'otp_checked', result: 'expired' })) return stepNotAllowed(ctx.session, 'OTP check');
       // fail at `verify` (e.g. a cap on verification attempts across sessions): the session ends
@@ -74,10 +74,10 @@ export async function finishOtp(deps: Deps, authId: string, otp: string): Promis
 }
 
 /** The browser reported an OTP failure it cannot recover from: the session fails. */
-export async function otpFailed(deps: Deps, authId: string): Promise<ClientEnvelope> {
+export async function otpFailed(deps: Deps, caller: SessionToken): Promise<ClientEnvelope> {
   return runSessionStep(
     deps,
-    byAuthId(authId),
+    bySessionToken(caller),
     async (ctx) => {
       ctx.apply({ type: 'client_failed' });
       return next(Step.DONE);

@@ -22,7 +22,7 @@ import {
   searchSessions,
   sessionTimeline,
 } from '../../src/admin/admin-queries.js';
-import { byAuthId, runSessionStep } from '../../src/flows/session-tx.js';
+import { bySessionToken, runSessionStep } from '../../src/flows/session-tx.js';
 import { DEFAULT_POLICY } from '../../src/policy/default-policy.js';
 import { ManualClock } from '../../src/ports/clock.js';
 import { purgeExpired } from '../../src/store/maintenance.js';
@@ -138,11 +138,11 @@ describe('admin queries and the session timeline', () => {
 
   it('a step that fails after the machine judged it leaves no timeline entry (nor any change)', async () => {
     const started = await backend.unify({ possessionType: 'mobile', phoneNumber: '+12025550144' });
-    const authId = decodeAuthToken(started.authToken!).auth.id;
+    const claims = decodeAuthToken(started.authToken!);
     await assert.rejects(
       runSessionStep(
         server.server.deps,
-        byAuthId(authId),
+        bySessionToken({ authId: claims.auth.id, tokenId: claims.jti }),
         async (ctx) => {
           assert.equal(ctx.apply({ type: 'device_checked', match: 'none' }).ok, true);
           throw new Error('the step failed after its decision');

@@ -33,6 +33,7 @@ import { startInstantLink } from '../../possession/instant-link-step.js';
 import { finishMobileAuth, mobileAuthFailed, startMobileAuth } from '../../possession/mobile-auth-step.js';
 import { finishOtp, otpFailed, startOtp } from '../../possession/otp-step.js';
 import { unregisterDevice, type SignedRequest } from '../../flows/device-unregister.js';
+import type { SessionToken } from '../../flows/session-tx.js';
 import { apiError } from '../api-error.js';
 import { authenticateAndLimit, callerAddress, limitAnonymousClientCall, limitOptionallyAuthenticated } from '../caller-limits.js';
 
@@ -52,17 +53,18 @@ async function requireValidSignatureIfPresent(deps: Deps, request: FastifyReques
 
 export const clientApiRoutes = (deps: Deps): FastifyPluginAsyncTypebox =>
   async (app) => {
-    const authenticated = { onRequest: async (request: FastifyRequest) => authenticateAndLimit(deps, request) };
+    // Every route here runs a session step, which checks the token against the row it locks.
+    const authenticated = { onRequest: async (request: FastifyRequest) => authenticateAndLimit(deps, request, undefined, 'step') };
 
     app.post(
       '/v1/client/device/passive/register',
       { ...authenticated, schema: { body: RegisterRequestSchema, response: replies } },
-      async (request) => registerDevice(deps, request.authId, request.body as RegisterRequest),
+      async (request) => registerDevice(deps, request.sessionToken, request.body as RegisterRequest),
     );
     app.post(
       '/v1/client/device/passive/verify',
       { ...authenticated, schema: { body: VerifyRequestSchema, response: replies } },
-      async (request) => verifyDevice(deps, request.authId, { ...request.body, signals: request.body.signals ?? {} }),
+      async (request) => verifyDevice(deps, request.sessionToken, { ...request.body, signals: request.body.signals ?? {} }),
     );
     app.post(
       '/v1/client/mobile/instant/start',
@@ -70,7 +72,7 @@ export const clientApiRoutes = (deps: Deps): FastifyPluginAsyncTypebox =>
       async (request) =>
         startMobileAuth(
           deps,
-          request.authId,
+          request.sessionToken,
           { cellularIp: request.body.cellularIp ?? null, implementation: request.body.implementation ?? 'fetch' },
           callerAddress(request),
         ),
@@ -78,44 +80,50 @@ export const clientApiRoutes = (deps: Deps): FastifyPluginAsyncTypebox =>
     app.post(
       '/v1/client/mobile/instant/finish',
       { ...authenticated, schema: { body: MobileAuthFinishRequestSchema, response: replies } },
-      async (request) => finishMobileAuth(deps, request.authId, request.body.vfp),
+      async (request) => finishMobileAuth(deps, request.sessionToken, request.body.vfp),
     );
     app.post(
       '/v1/client/mobile/otp/start',
       { ...authenticated, schema: { body: OtpStartRequestSchema, response: replies } },
-      async (request) => startOtp(deps, request.authId, request.body.mobileNumber),
+      async (request) => startOtp(deps, request.sessionToken, request.body.mobileNumber),
     );
     app.post(
       '/v1/client/mobile/otp/finish',
       { ...authenticated, schema: { body: OtpFinishRequestSchema, response: replies } },
-      async (request) => finishOtp(deps, request.authId, request.body.otp),
+      async (request) => finishOtp(deps, request.sessionToken, request.body.otp),
     );
     app.post(
       '/v1/client/mobile/instantlink/start',
       { ...authenticated, schema: { body: InstantLinkStartRequestSchema, response: replies } },
-      async (request) => startInstantLink(deps, request.authId, request.body.mobileNumber),
+      async (request) => startInstantLink(deps, request.sessionToken, request.body.mobileNumber),
     );
 
-    const onErrorReport: Record<ErrorReportArea, (authId: string) => Promise<ClientEnvelope>> = {
-      'device/passive': (authId) => skipDeviceStep(deps, authId),
-      'device/fido2': (authId) => skipDeviceStep(deps, authId),
-      'mobile/instant': (authId) => mobileAuthFailed(deps, authId),
-      'mobile/otp': (authId) => otpFailed(deps, authId),
-      // The link may still be opened: nothing changes; the flow ends quietly on this tab.
-      'mobile/instantlink': async () => ({ next: Step.END }),
-      'device/universal': async () => ({ next: Step.END }),
-      'user/mobileactive': async () => ({ next: Step.END }),
-      'user/ppb': async () => ({ next: Step.END }),
-      'user/docv': async () => ({ next: Step.END }),
+    // The session step an error report runs, or null where nothing changes and the flow ends
+    // quietly on this tab (for the link: it may still be opened). Without a step, the hook checks
+    // the token's session itself.
+    const onErrorReport: Record<ErrorReportArea, ((caller: SessionToken) => Promise<ClientEnvelope>) | null> = {
+      'device/passive': (caller) => skipDeviceStep(deps, caller),
+      'device/fido2': (caller) => skipDeviceStep(deps, caller),
+      'mobile/instant': (caller) => mobileAuthFailed(deps, caller),
+      'mobile/otp': (caller) => otpFailed(deps, caller),
+      'mobile/instantlink': null,
+      'device/universal': null,
+      'user/mobileactive': null,
+      'user/ppb': null,
+      'user/docv': null,
     };
     for (const area of ERROR_REPORT_AREAS) {
+      const step = onErrorReport[area];
       app.post(
         `/v1/client/${area}/error`,
-        { ...authenticated, schema: { body: ErrorReportRequestSchema, response: replies } },
+        {
+          onRequest: async (request) => authenticateAndLimit(deps, request, undefined, step ? 'step' : 'hook'),
+          schema: { body: ErrorReportRequestSchema, response: replies },
+        },
         async (request) => {
           await requireValidSignatureIfPresent(deps, request);
           request.log.info({ area, code: request.body.code, authId: request.authId }, 'client error report');
-          return onErrorReport[area](request.authId);
+          return step ? step(request.sessionToken) : { next: Step.END };
         },
       );
     }
