@@ -36,6 +36,7 @@ type Compile = QueryCompiler['compileQuery'];
 class MarkingDriver implements Driver {
   readonly #driver: Driver;
   readonly #inner = new WeakMap<DatabaseConnection, DatabaseConnection>();
+  readonly #outer = new WeakMap<DatabaseConnection, DatabaseConnection>();
 
   constructor(driver: Driver) {
     this.#driver = driver;
@@ -51,6 +52,12 @@ class MarkingDriver implements Driver {
 
   async acquireConnection(): Promise<DatabaseConnection> {
     const inner = await marking(() => this.#driver.acquireConnection());
+    // One wrapper per connection for its whole life (SQLite's one, each pooled PostgreSQL client),
+    // not one per acquisition: Kysely sets up its query logging once per connection object it sees.
+    return this.#outer.get(inner) ?? this.#wrap(inner);
+  }
+
+  #wrap(inner: DatabaseConnection): DatabaseConnection {
     const outer: DatabaseConnection = {
       executeQuery: (query) => marking(() => inner.executeQuery(query)),
       async *streamQuery(query, chunkSize) {
@@ -62,6 +69,7 @@ class MarkingDriver implements Driver {
       },
     };
     this.#inner.set(outer, inner);
+    this.#outer.set(inner, outer);
     return outer;
   }
 

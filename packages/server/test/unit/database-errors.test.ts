@@ -87,4 +87,25 @@ describe('isDatabaseUnavailable', () => {
       await db.close();
     }
   });
+
+  it('one wrapper per connection for its whole life, still marking errors at every use (SQLite and PostgreSQL)', async () => {
+    for (const url of [':memory:', 'postgres://postgres@127.0.0.1:5432/test']) {
+      const db = openDatabase(url);
+      try {
+        if (url.startsWith('postgres')) {
+          const reachable = await sql`select 1`.execute(db.kysely).then(() => true, () => false);
+          if (!reachable && !process.env.CI) continue; // no local PostgreSQL: the SQLite half still ran
+        }
+        const seen = new Set<unknown>();
+        for (let i = 0; i < 3; i++) await db.kysely.connection().execute(async (c) => void seen.add(await c.getExecutor().provideConnection(async (conn) => conn)));
+        assert.equal(seen.size, 1, `${url}: the same connection object each time`);
+        for (let i = 0; i < 2; i++) {
+          const error: unknown = await sql`select * from nowhere`.execute(db.kysely).then(() => null, (e: unknown) => e);
+          assert.equal(isFromDatabase(error), true, `${url}: use ${i + 1}`);
+        }
+      } finally {
+        await db.close();
+      }
+    }
+  });
 });
