@@ -22,12 +22,14 @@ const MOBILE_AUTH_REFUSED = 'Mobile Auth is not available for this verification'
  * transaction: discovery may reach the operator, never under the session's row lock. An operator
  * that cannot be reached gets a callback URL that refuses, so the browser falls back to OTP.
  */
-async function operatorRedirect(deps: Deps, authId: string, token: string, address: string): Promise<string | null> {
+async function operatorRedirect(deps: Deps, caller: SessionToken, token: string, address: string): Promise<string | null> {
   const operators = deps.operators?.mobileAuth;
   if (!operators) return null;
-  const session = await findSessionBy(deps.db.kysely, 'auth_id', authId);
-  const client = session ? operators.clientFor(session.phone_e164) : undefined;
-  if (!session || !client) return null;
+  const session = await findSessionBy(deps.db.kysely, 'auth_id', caller.authId);
+  // Not the token's session: the step refuses it (401) without the operator ever being asked.
+  if (!session || session.token_id !== caller.tokenId) return null;
+  const client = operators.clientFor(session.phone_e164);
+  if (!client) return null;
   const started = await client.start({ sessionId: operators.attemptId(token, address), phoneNumber: session.phone_e164 });
   if (started.ok) return started.url;
   deps.log.warn({ operator: client.operator, reason: started.result.reason, detail: started.result.detail }, 'operator mobile auth could not start');
@@ -41,7 +43,7 @@ async function operatorRedirect(deps: Deps, authId: string, token: string, addre
  */
 export async function startMobileAuth(deps: Deps, caller: SessionToken, _body: MobileAuthStartRequest, address: string): Promise<ClientEnvelope> {
   const token = randomToken(deps.random, 24);
-  const operatorUrl = await operatorRedirect(deps, caller.authId, token, address);
+  const operatorUrl = await operatorRedirect(deps, caller, token, address);
   return runSessionStep(
     deps,
     bySessionToken(caller),

@@ -11,7 +11,8 @@ import { ApiError, ClientErrorCode } from '@handset/protocol';
 import { freePort, startTestServer, type TestServer } from '../../src/testing.js';
 import { createState } from '../../src/mobile-auth/camara/state.js';
 import { DeviceKey } from '../support/device-key.js';
-import { ProtocolClient } from '../support/protocol-client.js';
+import { decodeAuthToken, ProtocolClient } from '../support/protocol-client.js';
+import { signAuthToken } from '../../src/tokens/auth-token.js';
 import { Backend, latestMessage } from '../support/server-api.js';
 import { assertErrorBody } from '../support/assertions.js';
 
@@ -210,6 +211,31 @@ describe('operator Mobile Auth over CAMARA', () => {
     assert.equal((await fetch(location)).status, 404);
     await fallBack(client);
     await finishByOtp(s, client, OTHER);
+  });
+});
+
+describe('operator Mobile Auth is never started for a token that is not its session\'s', () => {
+  it('a token signed by the platform for the session but with another jti: 401, and the operator is not asked', async () => {
+    const s = await setUp();
+    try {
+      const started = await s.backend.unify({ possessionType: 'mobile', phoneNumber: LINE });
+      const claims = decodeAuthToken(started.authToken!);
+      const forged = signAuthToken({ ...claims, jti: 'not-this-session-token' }, s.server.server.deps.signingKey);
+      const discoveries = s.sim.hits('discovery');
+      const refused = await new ProtocolClient(forged).call('/v1/client/mobile/instant/start', { cellularIp: null, implementation: 'fetch' });
+      assert.equal(refused.status, 401);
+      assertErrorBody(refused.body, ApiError.UNAUTHORIZED.code, /does not belong to a live session/);
+      assert.equal(s.sim.hits('discovery'), discoveries, 'the operator was not asked');
+      // The genuine token reaches the operator.
+      const client = new ProtocolClient(started.authToken!);
+      await client.deviceStep(new DeviceKey());
+      const start = await client.call<{ next: string; data?: { redirectUrl: string } }>('/v1/client/mobile/instant/start', { cellularIp: null, implementation: 'fetch' });
+      assert.equal(start.body.next, 'mobile/instant');
+      assert.ok(start.body.data!.redirectUrl.startsWith(s.sim.url), start.body.data!.redirectUrl);
+      assert.ok(s.sim.hits('discovery') > discoveries);
+    } finally {
+      await tearDown(s);
+    }
   });
 });
 
