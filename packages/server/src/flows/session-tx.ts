@@ -42,7 +42,10 @@ export const NOT_A_LIVE_SESSION = 'the authToken does not belong to a live sessi
  * locks (the same read), instead of the authentication hook reading the session once more before
  * it: one statement (on PostgreSQL one round trip) fewer per client call (bench/README.md).
  */
-export const bySessionToken = (token: SessionToken): SessionLookup => ({ column: 'auth_id', value: token.authId, tokenId: token.tokenId });
+export const bySessionToken = (token: SessionToken): TokenLookup => ({ column: 'auth_id', value: token.authId, tokenId: token.tokenId });
+
+/** A lookup by an authToken: it never answers "missing" (a gone session is refused as unauthenticated). */
+export type TokenLookup = SessionLookup & { tokenId: string };
 
 /** The fields a step may stage itself; the guarded ones change only through `apply`. */
 export type StepFields = Omit<Partial<SessionRow>, GuardedField>;
@@ -76,14 +79,16 @@ export function endFields(deps: Deps, now: number): Pick<SessionRow, 'ended_at' 
 /**
  * Runs `step` on the session found by `lookup`, or answers `missing()` when there is none (a
  * purged session, an unknown link). Returns what the step returns. A lookup by an authToken
- * ({@link bySessionToken}) throws `unauthenticated` instead when the session is gone or is not
- * the token's.
+ * ({@link bySessionToken}) takes no `missing`: it throws `unauthenticated` when the session is
+ * gone or is not the token's.
  */
+export async function runSessionStep<T>(deps: Deps, lookup: TokenLookup, step: (ctx: StepContext) => Promise<T>): Promise<T>;
+export async function runSessionStep<T>(deps: Deps, lookup: SessionLookup, step: (ctx: StepContext) => Promise<T>, missing: () => T): Promise<T>;
 export async function runSessionStep<T>(
   deps: Deps,
   lookup: SessionLookup,
   step: (ctx: StepContext) => Promise<T>,
-  missing: () => T,
+  missing?: () => T,
 ): Promise<T> {
   let changed: string | null = null;
   // Assigned inside the transaction callback; the assertion keeps TypeScript from narrowing it to null.
@@ -93,7 +98,8 @@ export async function runSessionStep<T>(
     transaction = trx;
     const found = await lockSession(trx, deps.db.dialect, lookup);
     if (lookup.tokenId !== undefined && found?.token_id !== lookup.tokenId) throw domainError('unauthenticated', NOT_A_LIVE_SESSION);
-    if (!found) return missing();
+    // Only a lookup without a token reaches here without a row, and those pass `missing` (the overloads).
+    if (!found) return missing!();
     const now = deps.clock.now();
     let current: SessionRow = found;
     const staged: Partial<SessionRow> = {};

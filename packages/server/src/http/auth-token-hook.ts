@@ -26,7 +26,7 @@ const PROBLEM_TEXT = {
 export type SessionCheck = 'hook' | 'step';
 
 /**
- * Verifies the token (signature, expiry) and sets `request.authId` and `request.sessionToken`,
+ * Verifies the token (signature, expiry) and sets `request.sessionToken`,
  * then checks its session where `sessionCheck` says; throws 401 otherwise.
  */
 export async function authenticateAuthToken(
@@ -51,6 +51,5 @@ export async function authenticateAuthToken(
     // The token must be the one minted for this session (jti), so it is useless anywhere else.
     if (tokenId === undefined || tokenId !== jti) throw apiError('UNAUTHORIZED', NOT_A_LIVE_SESSION);
   }
-  request.authId = auth.id;
   request.sessionToken = { authId: auth.id, tokenId: jti };
 }

@@ -28,7 +28,7 @@ export async function limitAnonymousClientCall(deps: Deps, request: FastifyReque
 }
 
 /**
- * Authenticates the authToken (setting `request.authId`) and spends from its session's budget.
+ * Authenticates the authToken (setting `request.sessionToken`) and spends from its session's budget.
  * A refused token is counted as an anonymous call before its 401. `tokenFromQuery`: the status
  * socket's `token` parameter, and `sessionCheck` (as for {@link authenticateAuthToken}).
  */
@@ -44,7 +44,7 @@ export async function authenticateAndLimit(
     if (error instanceof HttpError && error.status === 401) await limitAnonymousClientCall(deps, request);
     throw error;
   }
-  await deps.limits.take('session', request.authId);
+  await deps.limits.take('session', request.sessionToken.authId);
 }
 
 /** Calls where the authToken is optional (`challenge`): whoever pays, by what was presented. */

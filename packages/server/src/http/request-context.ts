@@ -9,11 +9,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The integrator client of a `/v3/*` call, set by the bearer-token hook. */
     clientId: string;
-    /** The auth session of a `/v1/client/*` call, set by the authToken hook. */
-    authId: string;
     /**
-     * The authToken's session and token id, set by the authToken hook: what a session step
-     * checks the locked row against (see `SessionCheck` in auth-token-hook.ts).
+     * The auth session (`authId`) and token id of a `/v1/client/*` call, set by the authToken
+     * hook: what a session step checks the locked row against (see `SessionCheck` in
+     * auth-token-hook.ts).
      */
     sessionToken: SessionToken;
     /** The exact request body text (needed to check request signatures). */

@@ -18,7 +18,7 @@ import type { StepContext } from '../flows/session-tx.js';
 import { bySessionToken, runSessionStep, type SessionToken } from '../flows/session-tx.js';
 import { devicePublicKey, verifyDeviceSignature } from '../device-key/signatures.js';
 import { findDevice, insertDevice, updateDevice } from '../store/devices-repo.js';
-import { failure, next, sessionGone, stepNotAllowed } from './envelope.js';
+import { failure, next, stepNotAllowed } from './envelope.js';
 import { applyAndSettle } from '../flows/settle.js';
 
 /** Where a flow goes once its device step is over. */
@@ -71,7 +71,6 @@ export async function registerDevice(deps: Deps, caller: SessionToken, body: Reg
       await applyDeviceCheck(deps, ctx, 'new', deviceId);
       return next(afterDeviceStep(ctx), { deviceId });
     },
-    sessionGone,
   );
 }
 
@@ -105,7 +104,6 @@ export async function verifyDevice(deps: Deps, caller: SessionToken, body: Verif
       await applyDeviceCheck(deps, ctx, match, device.id, keyNumber ?? undefined);
       return next(afterDeviceStep(ctx));
     },
-    sessionGone,
   );
 }
 
@@ -122,6 +120,5 @@ export async function skipDeviceStep(deps: Deps, caller: SessionToken): Promise<
       // A late report (for example after a cancel): end quietly.
       return next(ctx.session.state === 'succeeded' ? Step.DONE : Step.END);
     },
-    sessionGone,
   );
 }

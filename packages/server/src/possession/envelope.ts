@@ -28,7 +28,3 @@ export function policyRefused(): ClientEnvelope {
   return failure(ClientErrorCode.AUTHENTICATION_FAILURE, 'This verification was refused.', Step.DONE);
 }
 
-/** The reply when the authToken's session no longer exists (purged after its retention). */
-export function sessionGone(): ClientEnvelope {
-  return failure(ClientErrorCode.AUTHENTICATION_PROHIBITED_ACTION, 'step not allowed: this authentication session has ended', '');
-}

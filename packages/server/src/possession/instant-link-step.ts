@@ -10,7 +10,6 @@ import { bySessionToken, runSessionStep, type SessionToken, type StepContext } f
 import { DEFAULT_LINK_TEMPLATE, renderLink } from '../flows/sms-templates.js';
 import { sha256Hex } from '../lib/hash.js';
 import { randomToken } from '../ports/random.js';
-import { sessionGone } from './envelope.js';
 import { sendMessageStep, type MessageChannel } from './send-message-step.js';
 import { applyAndSettle } from '../flows/settle.js';
 import { guardVerify } from '../policy/guard.js';
@@ -34,7 +33,7 @@ const LINK_CHANNEL: MessageChannel = { event: 'link_sent', step: Step.END, sent:
 
 /** `mobileNumber`: absent → first send; `""` → resend; a number → change of number. */
 export async function startInstantLink(deps: Deps, caller: SessionToken, mobileNumber: string | null | undefined): Promise<ClientEnvelope> {
-  return runSessionStep(deps, bySessionToken(caller), (ctx) => sendMessageStep(deps, ctx, LINK_CHANNEL, mobileNumber), sessionGone);
+  return runSessionStep(deps, bySessionToken(caller), (ctx) => sendMessageStep(deps, ctx, LINK_CHANNEL, mobileNumber));
 }
 
 export type LinkOpening =

@@ -7,7 +7,7 @@ import { ClientErrorCode, Step, type ClientEnvelope, type MobileAuthStartRequest
 import type { Deps } from '../deps.js';
 import { bySessionToken, runSessionStep, type SessionToken, type StepContext } from '../flows/session-tx.js';
 import { randomToken } from '../ports/random.js';
-import { failure, next, policyRefused, sessionGone, stepNotAllowed } from './envelope.js';
+import { failure, next, policyRefused, stepNotAllowed } from './envelope.js';
 import { applyAndSettle } from '../flows/settle.js';
 import { deviceMatchFor } from './change-number.js';
 import { isOperatorVfp } from '../mobile-auth/choose-provider.js';
@@ -57,7 +57,6 @@ export async function startMobileAuth(deps: Deps, caller: SessionToken, _body: M
       ctx.stage({ mobile_auth_token: token, mobile_auth_vouched: null });
       return next(Step.MOBILE_INSTANT, { redirectUrl: operatorUrl ?? deps.carrier.redirectUrl(token) });
     },
-    sessionGone,
   );
 }
 
@@ -101,7 +100,6 @@ export async function finishMobileAuth(deps: Deps, caller: SessionToken, vfp: st
       if (!ctx.apply({ type: 'mobile_auth_failed' }).ok) return stepNotAllowed(ctx.session, 'Mobile Auth finish');
       return failure(ClientErrorCode.AUTHENTICATION_EXTERNAL_FAILURE, 'Mobile Auth could not confirm the number', Step.MOBILE_OTP);
     },
-    sessionGone,
   );
 }
 
@@ -116,7 +114,6 @@ export async function mobileAuthFailed(deps: Deps, caller: SessionToken): Promis
       if (type === 'mobile' && ['awaiting_possession', 'created', 'otp_sent'].includes(state)) return next(Step.MOBILE_OTP);
       return next(state === 'succeeded' ? Step.DONE : Step.END);
     },
-    sessionGone,
   );
 }
 

@@ -11,7 +11,7 @@ import { SANDBOX_OTP } from '../flows/sandbox-users.js';
 import { bySessionToken, runSessionStep, type SessionToken, type StepContext } from '../flows/session-tx.js';
 import { DEFAULT_OTP_TEMPLATE, otpLength, renderOtp } from '../flows/sms-templates.js';
 import { safeEqual, sha256Hex } from '../lib/hash.js';
-import { failure, next, policyRefused, sessionGone, stepNotAllowed } from './envelope.js';
+import { failure, next, policyRefused, stepNotAllowed } from './envelope.js';
 import { sendMessageStep, type MessageChannel } from './send-message-step.js';
 import { guardVerify } from '../policy/guard.js';
 import { applyAndSettle } from '../flows/settle.js';
@@ -36,7 +36,7 @@ const OTP_CHANNEL: MessageChannel = {
 };
 
 export async function startOtp(deps: Deps, caller: SessionToken, mobileNumber: string | null | undefined): Promise<ClientEnvelope> {
-  return runSessionStep(deps, bySessionToken(caller), (ctx) => sendMessageStep(deps, ctx, OTP_CHANNEL, mobileNumber), sessionGone);
+  return runSessionStep(deps, bySessionToken(caller), (ctx) => sendMessageStep(deps, ctx, OTP_CHANNEL, mobileNumber));
 }
 
 function checkCode(ctx: StepContext, otp: string): 'correct' | 'wrong' | 'expired' {
@@ -69,7 +69,6 @@ export async function finishOtp(deps: Deps, caller: SessionToken, otp: string): 
       }
       return next(Step.DONE);
     },
-    sessionGone,
   );
 }
 

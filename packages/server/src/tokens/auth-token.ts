@@ -16,7 +16,12 @@ import type { SigningKey } from './signing-key.js';
 const b64url = (text: string): string => Buffer.from(text, 'utf8').toString('base64url');
 
 export function signAuthToken(claims: AuthTokenClaims, key: SigningKey): string {
-  const input = `${b64url(JSON.stringify({ alg: 'ES256', typ: 'JWT', kid: key.kid }))}.${b64url(atobSafeJson(claims))}`;
+  return signPayload(atobSafeJson(claims), key);
+}
+
+/** Signs the claims already serialised as `payload` (so a caller that needs the text too makes it once). */
+function signPayload(payload: string, key: SigningKey): string {
+  const input = `${b64url(JSON.stringify({ alg: 'ES256', typ: 'JWT', kid: key.kid }))}.${b64url(payload)}`;
   const signature = sign('sha256', Buffer.from(input), { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
   return `${input}.${signature.toString('base64url')}`;
 }
@@ -89,9 +94,10 @@ export class AuthTokenVerifier {
    * const authToken = deps.authTokens.issue(claims, deps.clock.now());
    */
   issue(claims: AuthTokenClaims, nowMs: number): string {
-    const token = signAuthToken(claims, this.#key);
+    const payload = atobSafeJson(claims);
+    const token = signPayload(payload, this.#key);
     // The cached claims are what a verification would decode, not the caller's object (which it may still change).
-    const decoded = JSON.parse(atobSafeJson(claims)) as AuthTokenClaims;
+    const decoded = JSON.parse(payload) as AuthTokenClaims;
     if (decoded.exp * 1000 > nowMs) this.#remember(token, decoded, nowMs);
     return token;
   }

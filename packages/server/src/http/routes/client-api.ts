@@ -122,7 +122,7 @@ export const clientApiRoutes = (deps: Deps): FastifyPluginAsyncTypebox =>
         },
         async (request) => {
           await requireValidSignatureIfPresent(deps, request);
-          request.log.info({ area, code: request.body.code, authId: request.authId }, 'client error report');
+          request.log.info({ area, code: request.body.code, authId: request.sessionToken.authId }, 'client error report');
           return step ? step(request.sessionToken) : { next: Step.END };
         },
       );

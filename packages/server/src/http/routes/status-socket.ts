@@ -72,7 +72,7 @@ export function statusSocketRoute(app: FastifyInstance, deps: Deps): void {
       // nothing may be subscribed or scheduled after cleanup.
       const check = async (): Promise<void> => {
         if (done) return;
-        let session = await findSessionBy(deps.db.kysely, 'auth_id', request.authId);
+        let session = await findSessionBy(deps.db.kysely, 'auth_id', request.sessionToken.authId);
         if (done) return;
         if (!session) return void socket.close(1008, 'session not found');
         // The bus is keyed by correlation id, which only this first read gives, so the socket
@@ -86,7 +86,7 @@ export function statusSocketRoute(app: FastifyInstance, deps: Deps): void {
         if (state !== session.state) {
           // Write the expiry down so unify-status agrees with what the desktop is told.
           await writeDueExpiry(deps, { column: 'auth_id', value: session.auth_id });
-          session = (await findSessionBy(deps.db.kysely, 'auth_id', request.authId)) ?? session;
+          session = (await findSessionBy(deps.db.kysely, 'auth_id', request.sessionToken.authId)) ?? session;
           if (done) return;
         }
         const message = messageFor(session, state);
