@@ -1,10 +1,10 @@
 /**
  * @module webhooks/events
  * The outcome events Handset sends to integrators' endpoints (docs/webhooks.md), and
- * {@link enqueueWebhookEvent}: one delivery row per subscribed endpoint of the client, written in
- * the CALLER's transaction (a rolled-back step enqueues nothing), with a nudge of the webhook
- * dispatcher once that transaction commits. Payloads carry a masked number only, unless the
- * endpoint opted in to the full number (`--include-phone`).
+ * {@link enqueueWebhookEvents}: one delivery row per subscribed endpoint of the client and event,
+ * written in the CALLER's transaction (a rolled-back step enqueues nothing), with a nudge of the
+ * webhook dispatcher once that transaction commits. Payloads carry a masked number only, unless
+ * the endpoint opted in to the full number (`--include-phone`).
  */
 import { maskPhone } from '../lib/phone.js';
 import { afterCommit } from '../store/after-commit.js';
@@ -38,7 +38,7 @@ export interface WebhookEvent {
   data: Record<string, string | number | boolean>;
 }
 
-/** What {@link enqueueWebhookEvent} needs besides the transaction. */
+/** What {@link enqueueWebhookEvents} needs besides the transaction. */
 export interface WebhookEnqueueDeps {
   clock: { now(): number };
   random: { uuid(): string };
@@ -56,29 +56,52 @@ export function webhookPayload(event: WebhookEvent, at: number, includePhone: bo
   return JSON.stringify({ type: event.type, timestamp: new Date(at).toISOString(), data });
 }
 
-/**
- * Enqueues `event` for every endpoint of its client that subscribes to its type, in `trx`.
- * Called by the session step runner (session.*), the device binding and revocation (device.*)
- * and the fraud policy (fraud.denied). Returns how many deliveries were written.
- *
- * @example
- * await enqueueWebhookEvent(trx, deps, { type: 'fraud.denied', clientId, phoneE164, data: { correlationId, reason: '9131' } });
- */
+// Runs in every step that changes a session's outcome: compiled once (store/compiled-query.ts).
 const selectEndpoints = compileOnce(
   (db, p) => db.selectFrom('webhook_endpoints').select(['id', 'events', 'include_phone']).where('client_id', '=', p.clientId),
   ['clientId'],
 );
 
+/**
+ * Enqueues `event` for every endpoint of its client that subscribes to its type, in `trx`.
+ * Called by the device revocation (device.revoked) and the fraud policy (fraud.denied); the
+ * session step runner raises its one or two events through {@link enqueueWebhookEvents}.
+ * Returns how many deliveries were written.
+ *
+ * @example
+ * await enqueueWebhookEvent(trx, deps, { type: 'fraud.denied', clientId, phoneE164, data: { correlationId, reason: '9131' } });
+ */
 export async function enqueueWebhookEvent(trx: Executor, deps: WebhookEnqueueDeps, event: WebhookEvent): Promise<number> {
-  // Runs in every step that changes a session's outcome: compiled once (store/compiled-query.ts).
-  const endpoints = await selectEndpoints(trx, { clientId: event.clientId });
-  const subscribed = endpoints.filter((e) => e.events.split(',').includes(event.type));
-  if (subscribed.length === 0) return 0;
+  return enqueueWebhookEvents(trx, deps, [event]);
+}
+
+/**
+ * Enqueues `events`, all of ONE client, for every endpoint of that client that subscribes to each
+ * event's type, in `trx`: the client's endpoints are read once and every delivery is written by
+ * one insert (none when nothing subscribes), so a step that raises two events (session.succeeded
+ * and device.bound) costs one read and one write. Deliveries are written in the order of `events`,
+ * then of the endpoints as read. The dispatcher is nudged once, after `trx` commits. Returns how
+ * many deliveries were written. Events of different clients are a programming error: it throws.
+ *
+ * @example
+ * await enqueueWebhookEvents(trx, deps, [
+ *   { type: 'session.succeeded', clientId, phoneE164, data: { correlationId, possessionType: 'none' } },
+ *   { type: 'device.bound', clientId, phoneE164, data: { deviceId, correlationId } },
+ * ]);
+ */
+export async function enqueueWebhookEvents(trx: Executor, deps: WebhookEnqueueDeps, events: readonly WebhookEvent[]): Promise<number> {
+  const first = events[0];
+  if (!first) return 0;
+  const clientId = first.clientId;
+  if (events.some((e) => e.clientId !== clientId)) {
+    throw new Error('enqueueWebhookEvents: every event of one call must belong to the same client');
+  }
+  const endpoints = await selectEndpoints(trx, { clientId });
   const now = deps.clock.now();
-  await trx
-    .insertInto('webhook_deliveries')
-    .values(
-      subscribed.map((e) => ({
+  const rows = events.flatMap((event) =>
+    endpoints
+      .filter((e) => e.events.split(',').includes(event.type))
+      .map((e) => ({
         id: `msg_${deps.random.uuid().replaceAll('-', '')}`,
         endpoint_id: e.id,
         event_type: event.type,
@@ -88,9 +111,10 @@ export async function enqueueWebhookEvent(trx: Executor, deps: WebhookEnqueueDep
         attempts: 0,
         next_attempt_at: now,
       })),
-    )
-    .execute();
+  );
+  if (rows.length === 0) return 0;
+  await trx.insertInto('webhook_deliveries').values(rows).execute();
   const nudge = deps.nudgeWebhooks;
   if (nudge) afterCommit(trx, nudge);
-  return subscribed.length;
+  return rows.length;
 }

@@ -6,7 +6,7 @@
  */
 import type { SessionRow } from '../store/sessions-repo.js';
 import type { Executor } from '../store/executor.js';
-import { enqueueWebhookEvent, type WebhookEnqueueDeps, type WebhookEventType } from './events.js';
+import { enqueueWebhookEvents, type WebhookEnqueueDeps, type WebhookEvent, type WebhookEventType } from './events.js';
 
 const SESSION_EVENTS: Partial<Record<string, WebhookEventType>> = {
   succeeded: 'session.succeeded',
@@ -30,13 +30,15 @@ export async function enqueueSessionChange(
   const data: Record<string, string> = { correlationId: to.correlation_id, possessionType: to.possession_type };
   if (to.failure_reason) data.reason = to.failure_reason;
   if (to.device_id) data.deviceId = to.device_id;
-  await enqueueWebhookEvent(trx, deps, { type, clientId: to.client_id, phoneE164: to.phone_e164, data });
+  const events: WebhookEvent[] = [{ type, clientId: to.client_id, phoneE164: to.phone_e164, data }];
   if (boundDevice && from.state !== 'succeeded' && to.state === 'succeeded' && to.device_id) {
-    await enqueueWebhookEvent(trx, deps, {
+    events.push({
       type: 'device.bound',
       clientId: to.client_id,
       phoneE164: to.phone_e164,
       data: { deviceId: to.device_id, correlationId: to.correlation_id },
     });
   }
+  // One read of the client's endpoints and one insert for both events.
+  await enqueueWebhookEvents(trx, deps, events);
 }
