@@ -35,7 +35,7 @@ import { DeviceKeyPool } from '../scripts/soak/device-key-pool.js';
 import { FLOWS, type FlowName } from '../scripts/soak/flows.js';
 import { cpuSeconds } from '../scripts/soak/process-stats.js';
 import { closedLoop, type LoopResult } from './flows/closed-loop.js';
-import { deploy, MODES, type Deployment, type Mode } from './flows/deployment.js';
+import { deploy, isSkeleton, MODES, SKELETON_FLOWS, usesPostgres, type Deployment, type Mode } from './flows/deployment.js';
 import { printTargets, type FlowRow } from './flows/targets.js';
 import { median } from './support/stats.js';
 import { measure, startBenchServer } from './unify.bench.js';
@@ -105,16 +105,19 @@ function describeFailures(r: LoopResult): string {
     .join(', ');
 }
 
+/** The flows measured on `d`: the skeleton serves the mobile flow only. */
+const flowsOf = (d: Deployment): FlowName[] => (isSkeleton(d.mode) ? flows.filter((f) => SKELETON_FLOWS.includes(f)) : flows);
+
 const fmt = (n: number | null, digits = 0): string => (n === null || !Number.isFinite(n) ? '–' : n.toFixed(digits));
 
 async function main(): Promise<void> {
   const load = { start: loadavg(), end: [] as number[] };
   const skipped: Record<string, string> = {};
-  if (modes.some((m) => m !== 'sqlite')) {
+  if (modes.some(usesPostgres)) {
     const problem = await postgresProblem();
     if (problem && process.env.CI) throw new Error(`PostgreSQL at ${shownPostgres} is unreachable (${problem}); CI requires it`);
     if (problem) {
-      for (const m of modes.filter((x) => x !== 'sqlite')) {
+      for (const m of modes.filter(usesPostgres)) {
         skipped[m] = `PostgreSQL at ${shownPostgres} is unreachable (${problem}); start it with scripts/ensure-postgres.sh`;
         console.log(`skipped ${m}: ${skipped[m]}`);
       }
@@ -158,12 +161,12 @@ async function main(): Promise<void> {
     const pinned = deployments.every((d) => d.pinned);
     console.log(`Handset processes: ${pinned ? 'pinned to core 0 (taskset)' : 'NOT pinned (taskset missing or refused)'}; bare Fastify route: core 0 too`);
     console.log(`load generator: this process (pid ${process.pid}), ${selfPinned ? 'pinned to core 1 (taskset)' : 'NOT pinned'}`);
-    if (active.some((m) => m !== 'sqlite')) {
+    if (active.some(usesPostgres)) {
       console.log(`PostgreSQL: ${shownPostgres}, a shared system service, not pinned; its backends' CPU is counted apart ("PG CPU/flow"), not in "server CPU/flow"`);
     }
     console.log(`${cpus().length} CPUs; load average at start ${load.start.map((x) => x.toFixed(2)).join(' ')}; ${inFlight} flows in flight; ${seconds} s per measurement; ${rounds} round(s); log level ${options['log-level']}`);
     if (warmup > 0) {
-      for (const d of deployments) for (const f of flows) await loop(d, f, warmup);
+      for (const d of deployments) for (const f of flowsOf(d)) await loop(d, f, warmup);
     }
     const statusBody = JSON.stringify({ correlationId: 'x' });
     for (let round = 0; round < rounds; round++) {
@@ -172,7 +175,7 @@ async function main(): Promise<void> {
       const total = m.rps * seconds;
       yardstick.push({ rps: m.rps, errors: m.errors, cpuUsPerRequest: ((cpuSeconds(bare.child.pid!) - cpuBefore) * 1e6) / total });
       for (const d of deployments) {
-        for (const f of flows) {
+        for (const f of flowsOf(d)) {
           const r = await loop(d, f, seconds);
           ((results[d.mode] ??= {})[f] ??= []).push(r);
           console.log(
@@ -225,7 +228,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  printTargets(summary);
+  printTargets(summary, bareCpu);
   for (const [mode, reason] of Object.entries(skipped)) console.log(`\nskipped ${mode}: ${reason}`);
   const out = options.out ? resolve(options.out) : fileURLToPath(new URL(`./out/flows-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, import.meta.url));
   mkdirSync(dirname(out), { recursive: true });

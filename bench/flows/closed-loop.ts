@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { cpuSeconds } from '../../scripts/soak/process-stats.js';
 import { runNamedFlow, type FlowName } from '../../scripts/soak/flows.js';
 import { quantile } from '../support/stats.js';
-import type { Deployment } from './deployment.js';
+import { usesPostgres, type Deployment } from './deployment.js';
 
 /** p50 and p99 in milliseconds, and how many samples they come from. */
 export interface Latency {
@@ -162,7 +162,7 @@ export async function closedLoop(
     },
   };
   const serverBefore = cpuByPid(d.serverPids());
-  const postgres = d.mode === 'sqlite' ? null : new CpuSampler(() => d.postgresPids());
+  const postgres = !usesPostgres(d.mode) ? null : new CpuSampler(() => d.postgresPids());
   await postgres?.start(500);
   const generatorBefore = process.cpuUsage();
   const started = performance.now();

@@ -6,7 +6,10 @@
  * generator (this process) and PostgreSQL have the other core.
  *
  * Modes: `sqlite` (one instance on a SQLite file), `postgres` (one instance on a fresh PostgreSQL
- * schema), `postgres-2` (two instances on one fresh schema, sharing core 0).
+ * schema), `postgres-2` (two instances on one fresh schema, sharing core 0), and `skeleton`: not
+ * Handset but bench/flows/skeleton-server.ts on a SQLite file, the mobile flow with nothing but
+ * its statements, crypto, validation and log lines (a yardstick for Handset's own code), and
+ * `skeleton-batched`: the same with the steps of one event-loop turn sharing a transaction.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,13 +21,23 @@ import type { DeviceKeyPool } from '../../scripts/soak/device-key-pool.js';
 import type { FlowTarget } from '../../scripts/soak/flows.js';
 import { JsonHttp } from '../../scripts/soak/json-http.js';
 import { createScratchSchema, type ScratchSchema } from '../../packages/server/src/store/scratch-schema.js';
-import { createClientWithCli, startInstance, type Instance } from '../../packages/server/test/support/instances.js';
+import { createClientWithCli, startInstance, startServerProcess, type Instance } from '../../packages/server/test/support/instances.js';
 import { Backend } from '../../packages/server/test/support/server-api.js';
 import { postgresOutbox, sqliteOutbox, type OutboxReader } from './outbox-reader.js';
 
-export const MODES = ['sqlite', 'postgres', 'postgres-2'] as const;
+export const MODES = ['sqlite', 'postgres', 'postgres-2', 'skeleton', 'skeleton-batched'] as const;
 export type Mode = (typeof MODES)[number];
 
+/** The modes that need PostgreSQL. */
+export const usesPostgres = (mode: Mode): boolean => mode === 'postgres' || mode === 'postgres-2';
+
+/** The modes that run bench/flows/skeleton-server.ts instead of Handset. */
+export const isSkeleton = (mode: Mode): boolean => mode === 'skeleton' || mode === 'skeleton-batched';
+
+/** The flows the skeleton serves (the others are Handset's alone). */
+export const SKELETON_FLOWS: readonly string[] = ['mobile-otp'];
+
+const SKELETON = fileURLToPath(new URL('./skeleton-server.ts', import.meta.url));
 /** How the bench starts the servers. */
 export interface DeployOptions {
   /** PostgreSQL base URL (its database gets a fresh schema per mode). */
@@ -63,7 +76,7 @@ export async function deploy(mode: Mode, options: DeployOptions): Promise<Deploy
   let serverUrl: string;
   let readerUrl: string;
   const applicationName = `hs_bench_${mode.replace('-', '_')}_${process.pid}`;
-  if (mode === 'sqlite') {
+  if (!usesPostgres(mode)) {
     dir = mkdtempSync(join(tmpdir(), 'handset-bench-flows-'));
     serverUrl = readerUrl = join(dir, 'handset.db');
   } else {
@@ -96,7 +109,11 @@ export async function deploy(mode: Mode, options: DeployOptions): Promise<Deploy
         env.NODE_OPTIONS = `--import=${fileURLToPath(new URL('../support/cpu-profile-preload.mjs', import.meta.url))}`;
         env.HANDSET_BENCH_CPU_PROFILE = join(options.cpuProfDir, `${mode}-${i}-${process.pid}.cpuprofile`);
       }
-      instances.push(await startInstance(serverUrl, env));
+      instances.push(
+        isSkeleton(mode)
+          ? await startServerProcess('the skeleton server', (port) => ['--import', 'tsx', SKELETON, '--port', String(port), '--database', serverUrl, ...(mode === 'skeleton-batched' ? ['--batch-steps'] : [])], env)
+          : await startInstance(serverUrl, env),
+      );
     }
     const client = await createClientWithCli(serverUrl, 'bench-flows');
     const pinned = instances.map((i) => pinToCoreZero(i.process.pid!)).every(Boolean);

@@ -50,8 +50,33 @@ export function checkTargets(summary: Summary): TargetCheck[] {
   return checks;
 }
 
+/**
+ * The mobile flow's server CPU against the run's two yardsticks: the bare route's CPU per request
+ * (so flows of different hours compare: "bare requests per flow") and the skeleton's CPU per flow
+ * (the same flow with nothing but its statements, crypto, validation and log lines).
+ */
+export function yardstickLines(summary: Summary, bareCpuUsPerRequest: number): string[] {
+  const lines: string[] = [];
+  const inBare = (ms: number): string => (Number.isFinite(bareCpuUsPerRequest) && bareCpuUsPerRequest > 0 ? `${((ms * 1000) / bareCpuUsPerRequest).toFixed(0)} bare requests` : '–');
+  const handset = summary.sqlite?.[TARGET_FLOW];
+  const skeleton = summary.skeleton?.[TARGET_FLOW];
+  if (handset) lines.push(`Handset (SQLite), mobile flow: ${handset.serverCpuMsPerFlow.toFixed(2)} ms server CPU per flow = ${inBare(handset.serverCpuMsPerFlow)}`);
+  if (skeleton) lines.push(`skeleton (SQLite), mobile flow: ${skeleton.serverCpuMsPerFlow.toFixed(2)} ms server CPU per flow = ${inBare(skeleton.serverCpuMsPerFlow)}`);
+  const batched = summary['skeleton-batched']?.[TARGET_FLOW];
+  if (batched) lines.push(`skeleton, steps batched (SQLite), mobile flow: ${batched.serverCpuMsPerFlow.toFixed(2)} ms server CPU per flow = ${inBare(batched.serverCpuMsPerFlow)}`);
+  if (handset && skeleton) {
+    lines.push(`Handset / skeleton: ${(handset.serverCpuMsPerFlow / skeleton.serverCpuMsPerFlow).toFixed(2)} (server CPU per flow), ${(handset.flowsPerSecond / skeleton.flowsPerSecond).toFixed(2)} (flows/s)`);
+  }
+  if (skeleton && batched) {
+    lines.push(`skeleton batched / skeleton: ${(batched.serverCpuMsPerFlow / skeleton.serverCpuMsPerFlow).toFixed(2)} (server CPU per flow), ${(batched.flowsPerSecond / skeleton.flowsPerSecond).toFixed(2)} (flows/s)`);
+  }
+  return lines;
+}
+
 /** The targets table, then what the load generator's core could drive per mode and flow. */
-export function printTargets(summary: Summary): void {
+export function printTargets(summary: Summary, bareCpuUsPerRequest = NaN): void {
+  const yardsticks = yardstickLines(summary, bareCpuUsPerRequest);
+  if (yardsticks.length > 0) console.log(`\nThe mobile flow against the yardsticks of this run:\n${yardsticks.map((l) => `  ${l}`).join('\n')}`);
   const checks = checkTargets(summary);
   if (checks.length > 0) {
     console.log('\nAgainst the targets of issue 13 (medians of this run):\n');

@@ -2,7 +2,7 @@
  * @module e2e/bench/flows-bench.test
  * `npm run bench:flows -- --quick` works (issue 13): the whole-flow benchmark runs for about two
  * seconds per mode (SQLite, PostgreSQL one instance, PostgreSQL two instances) against real
- * `handset serve` processes, completes flows of every kind with no error, and prints every figure
+ * `handset serve` processes (and the mobile flow against the skeleton server, bench/flows/skeleton-server.ts), completes flows of every kind with no error, and prints every figure
  * (flows/s, server CPU per flow, flow and per-call p50/p99, the bare route's req/s and CPU per
  * request) and writes them as JSON. No timing is asserted: this shared machine is far too noisy.
  *
@@ -98,6 +98,18 @@ describe('npm run bench:flows -- --quick', () => {
       }
     });
   }
+
+  it('skeleton: completes the mobile flow with 0 errors, and the run prints Handset against it', () => {
+    const row = summary.modes.skeleton?.['mobile-otp'];
+    assert.ok(row, 'skeleton mobile-otp measured');
+    assert.ok(row.flows > 0 && row.flowsPerSecond > 0 && row.serverCpuMsPerFlow > 0);
+    assert.equal(row.errors, 0);
+    assert.deepEqual(Object.keys(row.calls), CALLS['mobile-otp'], 'every call timed, in order');
+    // It serves the mobile flow only.
+    assert.deepEqual(Object.keys(summary.modes.skeleton ?? {}), ['mobile-otp']);
+    assert.match(stdout, new RegExp(`^  skeleton \\(SQLite\\), mobile flow: ${NUMBER} ms server CPU per flow = \\d+ bare requests$`, 'm'));
+    assert.match(stdout, new RegExp(`^  Handset / skeleton: ${NUMBER} \\(server CPU per flow\\), ${NUMBER} \\(flows/s\\)$`, 'm'));
+  });
 });
 
 describe('npm run bench:flows without PostgreSQL', () => {

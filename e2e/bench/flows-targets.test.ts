@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkTargets, type FlowRow, type Summary } from '../../bench/flows/targets.js';
+import { checkTargets, yardstickLines, type FlowRow, type Summary } from '../../bench/flows/targets.js';
 
 function row(flowsPerSecond: number, serverCpuMsPerFlow: number, highestP99: number): FlowRow {
   return { flowsPerSecond, serverCpuMsPerFlow, loadGeneratorCpuMsPerFlow: 0.5, calls: { unify: { p50: 1, p99: highestP99 / 2 }, 'otp finish': { p50: 1, p99: highestP99 } } };
@@ -47,5 +47,27 @@ describe('the whole-flow targets of issue 13', () => {
   it('list only what the measured modes answer', () => {
     assert.deepEqual(checkTargets({ postgres: { 'customer-bind': row(100, 1, 1) } }), []);
     assert.equal(checkTargets({ sqlite: { 'customer-bind': row(100, 1, 1) } }).length, 0);
+  });
+});
+
+describe('the mobile flow against the yardsticks', () => {
+  it('gives CPU per flow in bare requests and the ratios to the skeletons', () => {
+    const summary: Summary = {
+      sqlite: { 'mobile-otp': row(300, 3, 20) },
+      skeleton: { 'mobile-otp': row(500, 1.5, 20) },
+      'skeleton-batched': { 'mobile-otp': row(750, 1.2, 20) },
+    };
+    assert.deepEqual(yardstickLines(summary, 30), [
+      'Handset (SQLite), mobile flow: 3.00 ms server CPU per flow = 100 bare requests',
+      'skeleton (SQLite), mobile flow: 1.50 ms server CPU per flow = 50 bare requests',
+      'skeleton, steps batched (SQLite), mobile flow: 1.20 ms server CPU per flow = 40 bare requests',
+      'Handset / skeleton: 2.00 (server CPU per flow), 0.60 (flows/s)',
+      'skeleton batched / skeleton: 0.80 (server CPU per flow), 1.50 (flows/s)',
+    ]);
+  });
+
+  it('print no ratio without both sides, and no bare-request count without the bare route', () => {
+    assert.deepEqual(yardstickLines({ sqlite: { 'mobile-otp': row(300, 3, 20) } }, NaN), ['Handset (SQLite), mobile flow: 3.00 ms server CPU per flow = –']);
+    assert.deepEqual(yardstickLines({ skeleton: { 'customer-bind': row(300, 3, 20) } }, 30), []);
   });
 });

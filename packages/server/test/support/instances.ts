@@ -69,27 +69,35 @@ export async function startInstance(
   env: Record<string, string> = {},
   via: 'flag' | 'env' = 'flag',
 ): Promise<Instance> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
   const database = via === 'flag' ? ['--database', databaseUrl] : [];
-  const child = spawn(
-    process.execPath,
-    [BIN, 'serve', '--port', String(port), '--host', '127.0.0.1', ...database, '--public-url', url],
+  return startServerProcess(
+    'handset serve',
+    (port, url) => [BIN, 'serve', '--port', String(port), '--host', '127.0.0.1', ...database, '--public-url', url],
     {
-      env: {
-        ...process.env,
-        HANDSET_LOG_LEVEL: 'warn',
-        // Development mode (texts in the outbox the tests read); a test of production mode overrides it.
-        HANDSET_DEV: '1',
-        HANDSET_RATE_LIMIT_PER_SECOND: '0',
-        // Every request of a test comes from 127.0.0.1: no per-address or per-client abuse bounds.
-        ...Object.fromEntries(ABUSE_LIMIT_VARIABLES.map((name) => [name, '0'])),
-        HANDSET_DATABASE_URL: via === 'env' ? databaseUrl : '',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      HANDSET_LOG_LEVEL: 'warn',
+      // Development mode (texts in the outbox the tests read); a test of production mode overrides it.
+      HANDSET_DEV: '1',
+      HANDSET_RATE_LIMIT_PER_SECOND: '0',
+      // Every request of a test comes from 127.0.0.1: no per-address or per-client abuse bounds.
+      ...Object.fromEntries(ABUSE_LIMIT_VARIABLES.map((name) => [name, '0'])),
+      HANDSET_DATABASE_URL: via === 'env' ? databaseUrl : '',
+      ...env,
     },
   );
+}
+
+/**
+ * Starts `node ARGS` (`args` given the free port chosen and its URL) with `env` over this
+ * process's, and resolves once `/readyz` answers 200: `handset serve`, or a benchmark's server.
+ */
+export async function startServerProcess(
+  name: string,
+  args: (port: number, url: string) => string[],
+  env: Record<string, string>,
+): Promise<Instance> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, args(port, url), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = collectOutput(child);
   const instance: Instance = {
     url,
@@ -106,7 +114,7 @@ export async function startInstance(
   };
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`handset serve exited with ${child.exitCode}:\n${output()}`);
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output()}`);
     try {
       const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
       await response.body?.cancel();
@@ -117,7 +125,7 @@ export async function startInstance(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   await instance.stop(1000);
-  throw new Error(`handset serve did not become ready in time:\n${output()}`);
+  throw new Error(`${name} did not become ready in time:\n${output()}`);
 }
 
 /** Runs the `handset` CLI to completion; resolves with its stdout. */
