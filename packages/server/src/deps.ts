@@ -106,7 +106,7 @@ function censor(value: unknown, path: string[]): unknown {
  * message strings scrubbed, so a token or password cannot slip in through a library's message.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  return pino(
+  const logger = pino(
     {
       level,
       redact: { paths: [...LOG_REDACT_PATHS, ...URL_FIELDS, ...DATABASE_FIELDS], censor },
@@ -120,6 +120,26 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     },
     destination,
   );
+  skipRedactingPrimitives(logger);
+  return logger;
+}
+
+/**
+ * pino hands EVERY field of a line (and of a child logger's bindings) that has no redaction path
+ * of its own to the redactor of the wildcard paths (`*.otp`, `*.url`, …), primitives included,
+ * and @pinojs/redact parses all seven paths again on each call: about 15 KB of garbage per
+ * request line, 14 % of what a whole mobile flow allocates (bench/README.md). A string or a
+ * number has no fields to redact, and for one the redactor returns just its JSON; so primitives
+ * skip it. Objects still go through it. The hook is the logger's stringifiers, reached through
+ * `pino.symbols` (pino's documented door to its state for integrations; pino is pinned exactly,
+ * and test/security/log-redaction.test.ts checks both the fast path and every redaction).
+ */
+export function skipRedactingPrimitives(logger: Logger): void {
+  const stringifiers = (logger as unknown as Record<symbol, Record<symbol, (value: unknown, ...rest: unknown[]) => string | undefined>>)[pino.symbols.stringifiersSym];
+  const wildcard = stringifiers?.[pino.symbols.wildcardFirstSym];
+  if (!stringifiers || !wildcard) return;
+  stringifiers[pino.symbols.wildcardFirstSym] = (value, ...rest) =>
+    value === null || (typeof value !== 'object' && typeof value !== 'bigint') ? JSON.stringify(value) : wildcard(value, ...rest);
 }
 
 /**

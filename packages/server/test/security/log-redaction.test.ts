@@ -12,7 +12,8 @@ import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { createLogger } from '../../src/deps.js';
+import pino from 'pino';
+import { createLogger, skipRedactingPrimitives } from '../../src/deps.js';
 import { createScratchSchema } from '../../src/store/scratch-schema.js';
 import { startTestServer, testDatabaseUrl, type TestServer } from '../../src/testing.js';
 import { DeviceKey } from '../support/device-key.js';
@@ -248,6 +249,44 @@ describe('log redaction', () => {
     assert.match(text, /\/V1\/Il\/\[redacted\]/);
     assert.match(text, /\+1\*{6}0166/);
     assert.match(text, /"database":"postgres:\/\/app@db\/h\?sslpassword=\*\*\*"/);
+  });
+
+  it('primitives skip the wildcard redactor and print exactly as pino prints them; objects are still redacted', () => {
+    const { log } = capturedLog();
+    type Stringifiers = Record<symbol, (value: unknown, ...rest: unknown[]) => string | undefined>;
+    const stringifiersOf = (logger: object): Stringifiers => (logger as Record<symbol, Stringifiers>)[pino.symbols.stringifiersSym]!;
+    // If pino moves its stringifiers, the fast path is gone: this says so.
+    assert.equal(typeof stringifiersOf(log)[pino.symbols.wildcardFirstSym], 'function', "pino's wildcard stringifier is where deps.ts expects it");
+    const options = { level: 'debug', redact: { paths: ['*.otp', '*.url', 'url'], censor: '[REDACTED]' }, base: null, timestamp: false };
+    const sink = (into: string[]): Writable => new Writable({ write: (chunk: Buffer, _e, done) => (into.push(chunk.toString().trim()), done()) });
+    // The same configuration without the fast path: what every line must equal.
+    const plain: string[] = [];
+    const reference = pino(options, sink(plain));
+    const fast: string[] = [];
+    const ours = pino(options, sink(fast));
+    // Count the calls that reach pino's own wildcard redactor.
+    let redactorCalls = 0;
+    const original = stringifiersOf(ours)[pino.symbols.wildcardFirstSym]!;
+    stringifiersOf(ours)[pino.symbols.wildcardFirstSym] = (...args) => (redactorCalls++, original(...args));
+    skipRedactingPrimitives(ours);
+    const primitives = [
+      { text: 'quote " backslash \\ newline \n tab \t', unicode: 'é中🙂', lone: '\ud800x', empty: '' },
+      { int: 42, float: -1.5, zero: 0, huge: 1e300, nan: Number.NaN, inf: Number.POSITIVE_INFINITY, yes: true, no: false, nothing: null, gone: undefined },
+    ];
+    for (const f of primitives) {
+      reference.info(f, 'message "quoted"');
+      ours.info(f, 'message "quoted"');
+      reference.child({ reqId: 'req-1', n: 7 }).info(f);
+      ours.child({ reqId: 'req-1', n: 7 }).info(f);
+    }
+    assert.equal(redactorCalls, 0, 'no primitive went through the redactor');
+    const objects = { nested: { otp: '123456', keep: 'k' }, list: [1, 'two', { otp: '9' }], deep: { a: { otp: '7' } }, url: '/secret' };
+    reference.info(objects);
+    ours.info(objects);
+    assert.equal(redactorCalls, 3, 'the three object fields went through it');
+    assert.deepEqual(fast, plain);
+    assert.ok(fast.at(-1)!.includes('"nested":{"otp":"[REDACTED]","keep":"k"}'), fast.at(-1));
+    assert.ok(!fast.some((l) => l.includes('123456') || l.includes('/secret')), fast.join('\n'));
   });
 
   // The two ways a client goes away: closing its socket (FIN: a closed tab, a killed process) and
