@@ -67,7 +67,7 @@ export function openDatabase(url: string, options: OpenOptions = {}): Db {
       Client: PreparingClient,
     });
     survivePoolErrors(pool);
-    const kysely = new Kysely<Database>({ dialect: markingDriverErrors(new SchemaScopedPostgresDialect({ pool })), log: timings.log });
+    const kysely = new Kysely<Database>({ dialect: markingDriverErrors(new SchemaScopedPostgresDialect({ pool }), timings) });
     const poolStats = (): { total: number; idle: number; waiting: number } => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
     return { kysely, dialect: 'postgres', location: redactDatabaseUrl(url), url, timings, poolStats, close: () => kysely.destroy() };
   }
@@ -84,8 +84,7 @@ export function openDatabase(url: string, options: OpenOptions = {}): Db {
       ? new WalCheckpointer(sqlite, url, options.backgroundCheckpoints === true ? {} : options.backgroundCheckpoints)
       : null;
   const kysely = new Kysely<Database>({
-    dialect: markingDriverErrors(new SqliteDialectKeepingErrors(withStatementCache(sqlite))),
-    log: timings.log,
+    dialect: markingDriverErrors(new SqliteDialectKeepingErrors(withStatementCache(sqlite)), timings),
   });
   const close = async (): Promise<void> => {
     await checkpointer?.stop();

@@ -3,9 +3,12 @@
  * Marks every error the database driver raises (connecting, querying, beginning or ending a
  * transaction) as coming from the database. A network code such as ECONNRESET then means "the
  * database connection broke" only when the driver raised it: an HTTP client that hangs up
- * mid-body raises the same code, and that is no database fault.
+ * mid-body raises the same code, and that is no database fault. The same wrapper times every
+ * statement for the metrics (store/query-timings.ts) when anyone listens.
  */
-import type { DatabaseConnection, Dialect, Driver, QueryCompiler, TransactionSettings } from 'kysely';
+import { performance } from 'node:perf_hooks';
+import type { CompiledQuery, DatabaseConnection, Dialect, Driver, QueryCompiler, QueryResult, TransactionSettings } from 'kysely';
+import type { QueryTimings } from './query-timings.js';
 
 const FROM_DATABASE = Symbol('handset.fromDatabase');
 
@@ -35,11 +38,13 @@ type Compile = QueryCompiler['compileQuery'];
 /** The driver of `inner`, with its connections wrapped; the wrapped driver is handed back its own connections. */
 class MarkingDriver implements Driver {
   readonly #driver: Driver;
+  readonly #timings: QueryTimings | undefined;
   readonly #inner = new WeakMap<DatabaseConnection, DatabaseConnection>();
   readonly #outer = new WeakMap<DatabaseConnection, DatabaseConnection>();
 
-  constructor(driver: Driver) {
+  constructor(driver: Driver, timings?: QueryTimings) {
     this.#driver = driver;
+    this.#timings = timings;
   }
 
   #unwrap(connection: DatabaseConnection): DatabaseConnection {
@@ -53,13 +58,28 @@ class MarkingDriver implements Driver {
   async acquireConnection(): Promise<DatabaseConnection> {
     const inner = await marking(() => this.#driver.acquireConnection());
     // One wrapper per connection for its whole life (SQLite's one, each pooled PostgreSQL client),
-    // not one per acquisition: Kysely sets up its query logging once per connection object it sees.
+    // not one per acquisition.
     return this.#outer.get(inner) ?? this.#wrap(inner);
+  }
+
+  /** One statement, timed when anyone listens; transaction control (begin, commit) is not timed. */
+  async #execute<R>(inner: DatabaseConnection, query: CompiledQuery): Promise<QueryResult<R>> {
+    const timings = this.#timings;
+    if (!timings?.active) return marking(() => inner.executeQuery<R>(query));
+    const start = performance.now();
+    try {
+      const result = await inner.executeQuery<R>(query);
+      timings.record(query, performance.now() - start, false);
+      return result;
+    } catch (error) {
+      timings.record(query, performance.now() - start, true);
+      throw mark(error);
+    }
   }
 
   #wrap(inner: DatabaseConnection): DatabaseConnection {
     const outer: DatabaseConnection = {
-      executeQuery: (query) => marking(() => inner.executeQuery(query)),
+      executeQuery: (query) => this.#execute(inner, query),
       async *streamQuery(query, chunkSize) {
         try {
           yield* inner.streamQuery(query, chunkSize);
@@ -117,10 +137,13 @@ class MarkingDriver implements Driver {
   }
 }
 
-/** `dialect` with every error of its driver marked (see {@link isFromDatabase}). */
-export function markingDriverErrors(dialect: Dialect): Dialect {
+/**
+ * `dialect` with every error of its driver marked (see {@link isFromDatabase}) and, with
+ * `timings`, every statement timed for whoever listens to them.
+ */
+export function markingDriverErrors(dialect: Dialect, timings?: QueryTimings): Dialect {
   return {
-    createDriver: () => new MarkingDriver(dialect.createDriver()),
+    createDriver: () => new MarkingDriver(dialect.createDriver(), timings),
     createQueryCompiler: () => dialect.createQueryCompiler(),
     createAdapter: () => dialect.createAdapter(),
     createIntrospector: (db) => dialect.createIntrospector(db),

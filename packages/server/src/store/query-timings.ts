@@ -1,10 +1,12 @@
 /**
  * @module query-timings
  * Every statement's duration, handed to whoever listens (the metrics of each app instance using
- * this database). Kysely measures it already when given a `log` function; this turns its events
- * into a small, bounded description: the statement kind, never its text or values.
+ * this database). The database driver's wrapper (store/driver-errors.ts) times each statement and
+ * reports it here as a small, bounded description: the statement kind, never its text or values.
+ * (Kysely's own `log` option would time them too, but it wraps every statement in two more
+ * promises and an event object, even with nobody listening: measured in bench/README.md.)
  */
-import type { LogEvent } from 'kysely';
+import type { CompiledQuery } from 'kysely';
 
 /** A statement's kind, from its Kysely query node (raw SQL and transaction control are `other`). */
 export type QueryKind = 'select' | 'insert' | 'update' | 'delete' | 'other';
@@ -33,14 +35,14 @@ export class QueryTimings {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Kysely's `log` option. */
-  readonly log = (event: LogEvent): void => {
-    if (this.#listeners.size === 0) return;
-    const timing: QueryTiming = {
-      kind: KINDS[event.query.query.kind] ?? 'other',
-      seconds: event.queryDurationMillis / 1000,
-      failed: event.level === 'error',
-    };
+  /** Whether anyone listens (the driver times nothing otherwise). */
+  get active(): boolean {
+    return this.#listeners.size > 0;
+  }
+
+  /** A statement ran for `milliseconds` (and failed, or not). */
+  record(query: CompiledQuery, milliseconds: number, failed: boolean): void {
+    const timing: QueryTiming = { kind: KINDS[query.query.kind] ?? 'other', seconds: milliseconds / 1000, failed };
     for (const listener of this.#listeners) listener(timing);
-  };
+  }
 }

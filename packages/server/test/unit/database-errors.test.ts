@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import { isDatabaseUnavailable } from '../../src/http/database-errors.js';
 import { openDatabase } from '../../src/store/database.js';
 import { isFromDatabase } from '../../src/store/driver-errors.js';
+import type { QueryTiming } from '../../src/store/query-timings.js';
 
 const withCode = (code: string, message = 'x'): Error => Object.assign(new Error(message), { code });
 
@@ -109,6 +110,33 @@ describe('isDatabaseUnavailable', () => {
       } finally {
         await db.close();
       }
+    }
+  });
+
+  it('the same wrapper times each statement by kind for whoever listens, failures included; transaction control is not timed', async () => {
+    const db = openDatabase(':memory:');
+    try {
+      const timed: QueryTiming[] = [];
+      await sql`create table t (id integer primary key, v text)`.execute(db.kysely); // nobody listens yet
+      const stop = db.timings.listen((t) => timed.push(t));
+      await db.kysely.transaction().execute(async (trx) => {
+        await trx.insertInto('t' as never).values({ id: 1, v: 'a' } as never).execute();
+        await trx.updateTable('t' as never).set({ v: 'b' } as never).execute();
+      });
+      await db.kysely.selectFrom('t' as never).selectAll().execute();
+      await db.kysely.deleteFrom('t' as never).execute();
+      const failed = await sql`select * from nowhere`.execute(db.kysely).then(() => null, (e: unknown) => e);
+      assert.equal(isFromDatabase(failed), true, 'a timed statement still marks its error');
+      stop();
+      await sql`select 1`.execute(db.kysely);
+      assert.deepEqual(
+        timed.map((t) => [t.kind, t.failed]),
+        [['insert', false], ['update', false], ['select', false], ['delete', false], ['other', true]],
+        'one timing per statement (no begin or commit), none after the listener stopped',
+      );
+      for (const t of timed) assert.ok(t.seconds >= 0 && t.seconds < 5, `a duration in seconds: ${t.seconds}`);
+    } finally {
+      await db.close();
     }
   });
 });
