@@ -1,13 +1,17 @@
 /**
  * Benchmark: `/v3/unify` and `/v3/unify-status` on the platform (SQLite) under concurrency 50,
  * next to a bare Fastify JSON route measured in the same run. Prints throughput, p99 and the
- * ratios against the bare route. Targets (issue 13): unify-status ≥ 0.6, unify ≥ 0.35.
+ * ratios against the bare route. Targets (issue 13): unify-status ≥ 0.6, unify ≥ 0.35. The same two
+ * routes on the skeleton server (bench/flows/skeleton-server.ts, their required work alone) are
+ * measured in the same rounds, as a second yardstick.
  *
  *   npm run bench            (BENCH_SECONDS=10 by default)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
+import { DeviceKeyPool } from '../scripts/soak/device-key-pool.js';
+import { deploy, type Deployment } from './flows/deployment.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 50;
@@ -64,6 +68,19 @@ function median(rows: Measured[]): Measured {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
+let skeletonDeployment: Deployment | null = null;
+
+/** The skeleton server with a client, its bearer header and a session's status body. */
+async function startSkeleton(unifyBody: string): Promise<{ url: string; auth: Record<string, string>; statusBody: string }> {
+  skeletonDeployment = await deploy('skeleton', { postgresUrl: '', logLevel: 'info', keys: new DeviceKeyPool() });
+  const url = skeletonDeployment.instances[0]!.url;
+  const auth = { authorization: `Bearer ${await skeletonDeployment.target.backends[0]!.token()}` };
+  const started = await fetch(`${url}/v3/unify`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: unifyBody });
+  if (started.status !== 200) throw new Error(`the skeleton's /v3/unify answered ${started.status}`);
+  const { correlationId } = (await started.json()) as { correlationId: string };
+  return { url, auth, statusBody: JSON.stringify({ correlationId }) };
+}
+
 async function main(): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const bare = await startBenchServer('bare');
@@ -72,24 +89,34 @@ async function main(): Promise<void> {
     const statusBody = JSON.stringify({ correlationId: handset.info.correlationId });
     const unifyBody = JSON.stringify({ possessionType: 'mobile', phoneNumber: '+12025550100', clientRequestId: 'bench' });
     const auth = { authorization: `Bearer ${handset.info.token}` };
-    const runs: Record<'baseline' | 'status' | 'unify', Measured[]> = { baseline: [], status: [], unify: [] };
+    const runs: Record<'baseline' | 'status' | 'unify' | 'skeletonStatus' | 'skeletonUnify', Measured[]> = { baseline: [], status: [], unify: [], skeletonStatus: [], skeletonUnify: [] };
+    // The same two routes on the skeleton server (bench/flows/skeleton-server.ts): their required
+    // work alone (bearer check, number, signature, insert or select, one log line), as a yardstick.
+    const skeleton = await startSkeleton(unifyBody);
     // Interleaved rounds, so a slow minute of the host hurts every route alike.
     for (let round = 0; round < rounds; round++) {
       runs.baseline.push(await measure('bare Fastify JSON route', `${bare.info.url}/v3/unify-status`, statusBody));
       runs.status.push(await measure('POST /v3/unify-status', `${handset.info.url}/v3/unify-status`, statusBody, auth));
       runs.unify.push(await measure('POST /v3/unify', `${handset.info.url}/v3/unify`, unifyBody, auth));
-      const [b, st, u] = [runs.baseline, runs.status, runs.unify].map((r) => r.at(-1)!) as [Measured, Measured, Measured];
-      console.log(`round ${round + 1}: bare ${Math.round(b.rps)} req/s, unify-status ${Math.round(st.rps)} (${(st.rps / b.rps).toFixed(2)}), unify ${Math.round(u.rps)} (${(u.rps / b.rps).toFixed(2)})`);
+      runs.skeletonStatus.push(await measure('skeleton POST /v3/unify-status', `${skeleton.url}/v3/unify-status`, skeleton.statusBody, skeleton.auth));
+      runs.skeletonUnify.push(await measure('skeleton POST /v3/unify', `${skeleton.url}/v3/unify`, unifyBody, skeleton.auth));
+      const [b, st, u, kst, ku] = [runs.baseline, runs.status, runs.unify, runs.skeletonStatus, runs.skeletonUnify].map((r) => r.at(-1)!) as Measured[] as [Measured, Measured, Measured, Measured, Measured];
+      const ratio = (m: Measured): string => `${Math.round(m.rps)} (${(m.rps / b.rps).toFixed(2)})`;
+      console.log(`round ${round + 1}: bare ${Math.round(b.rps)} req/s, unify-status ${ratio(st)}, unify ${ratio(u)}; skeleton unify-status ${ratio(kst)}, unify ${ratio(ku)}`);
     }
     const baseline = median(runs.baseline);
     const status = median(runs.status);
     const unify = median(runs.unify);
+    const skeletonStatus = median(runs.skeletonStatus);
+    const skeletonUnify = median(runs.skeletonUnify);
     console.log(`\nmedian of ${rounds} interleaved rounds`);
-    report([baseline, status, unify], baseline);
+    report([baseline, status, unify, skeletonStatus, skeletonUnify], baseline);
     console.log(`\nunify-status ratio ${(status.rps / baseline.rps).toFixed(2)} (target ≥ 0.6); unify ratio ${(unify.rps / baseline.rps).toFixed(2)} (target ≥ 0.35)`);
+    console.log(`skeleton: unify-status ratio ${(skeletonStatus.rps / baseline.rps).toFixed(2)}; unify ratio ${(skeletonUnify.rps / baseline.rps).toFixed(2)}`);
   } finally {
     bare.child.kill();
     handset.child.kill();
+    await skeletonDeployment?.stop();
   }
 }
 

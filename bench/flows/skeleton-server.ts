@@ -9,7 +9,7 @@
  * the number normalised by Handset's `normalizePhone` and typed by libphonenumber-js/max at the send; one ES256 authToken signed per flow and
  * cached as verified on this instance; the Prove Key's PEM imported as a JWK and its signature of
  * the challenge verified; the OTP's code drawn by `randomInt` and kept as an HMAC; Handset's own
- * schema (its migrations) and the SAME SQL texts Handset runs, statement for statement (31 per
+ * schema (its migrations) and the SAME SQL texts Handset runs, statement for statement (30 per
  * flow), in one better-sqlite3 transaction per step, the `/v3/unify` inserts group-committed per
  * event-loop turn as Handset's are; the WAL copied back by Handset's checkpoint worker.
  *
@@ -295,8 +295,7 @@ clientStep<{ otp: string }>('/v1/client/mobile/otp/finish', object({ otp: { type
   proveId ??= (sql.insertIdentity.get(s.client_id, s.phone_e164, randomUUID(), now) as { prove_id: string }).prove_id;
   sql.bindDevice.run(s.phone_e164, now, now, s.device_id);
   sql.succeeded.run(null, null, 'succeeded', now, now + 86_400_000, proveId, s.correlation_id);
-  // Handset reads the endpoints once per webhook event (session.succeeded, device.bound).
-  sql.webhookEndpoints.all(s.client_id);
+  // The client's webhook endpoints, for session.succeeded and device.bound (none subscribe here).
   sql.webhookEndpoints.all(s.client_id);
   sql.oneEvent.run(...event(s, now, 'otp_checked:correct', 'otp_sent', 'succeeded', null, null));
   return { next: 'done' };
