@@ -72,7 +72,8 @@ let skeletonDeployment: Deployment | null = null;
 
 /** The skeleton server with a client, its bearer header and a session's status body. */
 async function startSkeleton(unifyBody: string): Promise<{ url: string; auth: Record<string, string>; statusBody: string }> {
-  skeletonDeployment = await deploy('skeleton', { postgresUrl: '', logLevel: 'info', keys: new DeviceKeyPool() });
+  // Log level silent, as the Handset server of this benchmark (bench-server.ts).
+  skeletonDeployment = await deploy('skeleton', { postgresUrl: '', logLevel: 'silent', keys: new DeviceKeyPool() });
   const url = skeletonDeployment.instances[0]!.url;
   const auth = { authorization: `Bearer ${await skeletonDeployment.target.backends[0]!.token()}` };
   const started = await fetch(`${url}/v3/unify`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: unifyBody });

@@ -128,7 +128,8 @@ function importProveKey(pem: string): KeyObject {
 }
 
 // --- the server ----------------------------------------------------------------------------------
-const log = pino({ level: 'info' });
+// The deployment's log level (bench:flows: info, as deployed; npm run bench: silent, as its Handset).
+const log = pino({ level: process.env.HANDSET_LOG_LEVEL ?? 'info' });
 const app = Fastify({ loggerInstance: log, disableRequestLogging: true, bodyLimit: 4095 });
 app.addHook('onResponse', async (request, reply) => {
   request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
