@@ -38,6 +38,7 @@ export const isSkeleton = (mode: Mode): boolean => mode === 'skeleton' || mode =
 export const SKELETON_FLOWS: readonly string[] = ['mobile-otp'];
 
 const SKELETON = fileURLToPath(new URL('./skeleton-server.ts', import.meta.url));
+
 /** How the bench starts the servers. */
 export interface DeployOptions {
   /** PostgreSQL base URL (its database gets a fresh schema per mode). */
