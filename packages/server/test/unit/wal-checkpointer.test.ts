@@ -116,12 +116,16 @@ describe('background WAL checkpoints (SQLite file)', () => {
     const real = new SQLite(file);
     real.pragma('journal_mode = WAL');
     let failRemainder = true;
+    let failedCopies = 0;
     // The main connection as the checkpointer sees it: its own checkpoint fails while asked to (a full disk, say).
     const main = new Proxy(real, {
       get(target, property) {
         if (property === 'pragma') {
           return (source: string, options?: { simple?: boolean }) => {
-            if (failRemainder && source.startsWith('wal_checkpoint')) throw new Error('SQLITE_FULL: database or disk is full');
+            if (failRemainder && source.startsWith('wal_checkpoint')) {
+              failedCopies++;
+              throw new Error('SQLITE_FULL: database or disk is full');
+            }
             return target.pragma(source, options);
           };
         }
@@ -132,7 +136,8 @@ describe('background WAL checkpoints (SQLite file)', () => {
     const errors: Error[] = [];
     const checkpointer = new WalCheckpointer(main, file, { intervalMs: 5, restartFrames: 0, onError: (e) => errors.push(e) });
     try {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Counted in failed copies, not in time: the worker thread takes a while to start on a busy machine.
+      await eventually('three failed remainder copies', () => failedCopies >= 3, 10_000);
       assert.equal(errors.length, 1, 'one report for the whole run of failures');
       assert.match(errors[0]!.message, /SQLITE_FULL/);
       assert.equal(checkpointer.rounds, 0);
