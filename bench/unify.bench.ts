@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { DeviceKeyPool } from '../scripts/soak/device-key-pool.js';
-import { deploy, type Deployment } from './flows/deployment.js';
+import { deploy } from './flows/deployment.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 50;
@@ -68,24 +68,35 @@ function median(rows: Measured[]): Measured {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-let skeletonDeployment: Deployment | null = null;
+interface Skeleton {
+  url: string;
+  auth: Record<string, string>;
+  statusBody: string;
+  stop(): Promise<void>;
+}
 
 /** The skeleton server with a client, its bearer header and a session's status body. */
-async function startSkeleton(unifyBody: string): Promise<{ url: string; auth: Record<string, string>; statusBody: string }> {
+async function startSkeleton(unifyBody: string): Promise<Skeleton> {
   // Log level silent, as the Handset server of this benchmark (bench-server.ts).
-  skeletonDeployment = await deploy('skeleton', { postgresUrl: '', logLevel: 'silent', keys: new DeviceKeyPool() });
-  const url = skeletonDeployment.instances[0]!.url;
-  const auth = { authorization: `Bearer ${await skeletonDeployment.target.backends[0]!.token()}` };
-  const started = await fetch(`${url}/v3/unify`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: unifyBody });
-  if (started.status !== 200) throw new Error(`the skeleton's /v3/unify answered ${started.status}`);
-  const { correlationId } = (await started.json()) as { correlationId: string };
-  return { url, auth, statusBody: JSON.stringify({ correlationId }) };
+  const deployment = await deploy('skeleton', { postgresUrl: '', logLevel: 'silent', keys: new DeviceKeyPool() });
+  try {
+    const url = deployment.instances[0]!.url;
+    const auth = { authorization: `Bearer ${await deployment.target.backends[0]!.token()}` };
+    const started = await fetch(`${url}/v3/unify`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: unifyBody });
+    if (started.status !== 200) throw new Error(`the skeleton's /v3/unify answered ${started.status}`);
+    const { correlationId } = (await started.json()) as { correlationId: string };
+    return { url, auth, statusBody: JSON.stringify({ correlationId }), stop: () => deployment.stop() };
+  } catch (error) {
+    await deployment.stop();
+    throw error;
+  }
 }
 
 async function main(): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const bare = await startBenchServer('bare');
   const handset = await startBenchServer('handset');
+  let skeleton: Skeleton | null = null;
   try {
     const statusBody = JSON.stringify({ correlationId: handset.info.correlationId });
     const unifyBody = JSON.stringify({ possessionType: 'mobile', phoneNumber: '+12025550100', clientRequestId: 'bench' });
@@ -93,14 +104,15 @@ async function main(): Promise<void> {
     const runs: Record<'baseline' | 'status' | 'unify' | 'skeletonStatus' | 'skeletonUnify', Measured[]> = { baseline: [], status: [], unify: [], skeletonStatus: [], skeletonUnify: [] };
     // The same two routes on the skeleton server (bench/flows/skeleton-server.ts): their required
     // work alone (bearer check, number, signature, insert or select, one log line), as a yardstick.
-    const skeleton = await startSkeleton(unifyBody);
+    skeleton = await startSkeleton(unifyBody);
+    const { url: skeletonUrl, auth: skeletonAuth, statusBody: skeletonStatusBody } = skeleton;
     // Interleaved rounds, so a slow minute of the host hurts every route alike.
     for (let round = 0; round < rounds; round++) {
       runs.baseline.push(await measure('bare Fastify JSON route', `${bare.info.url}/v3/unify-status`, statusBody));
       runs.status.push(await measure('POST /v3/unify-status', `${handset.info.url}/v3/unify-status`, statusBody, auth));
       runs.unify.push(await measure('POST /v3/unify', `${handset.info.url}/v3/unify`, unifyBody, auth));
-      runs.skeletonStatus.push(await measure('skeleton POST /v3/unify-status', `${skeleton.url}/v3/unify-status`, skeleton.statusBody, skeleton.auth));
-      runs.skeletonUnify.push(await measure('skeleton POST /v3/unify', `${skeleton.url}/v3/unify`, unifyBody, skeleton.auth));
+      runs.skeletonStatus.push(await measure('skeleton POST /v3/unify-status', `${skeletonUrl}/v3/unify-status`, skeletonStatusBody, skeletonAuth));
+      runs.skeletonUnify.push(await measure('skeleton POST /v3/unify', `${skeletonUrl}/v3/unify`, unifyBody, skeletonAuth));
       const [b, st, u, kst, ku] = [runs.baseline, runs.status, runs.unify, runs.skeletonStatus, runs.skeletonUnify].map((r) => r.at(-1)!) as Measured[] as [Measured, Measured, Measured, Measured, Measured];
       const ratio = (m: Measured): string => `${Math.round(m.rps)} (${(m.rps / b.rps).toFixed(2)})`;
       console.log(`round ${round + 1}: bare ${Math.round(b.rps)} req/s, unify-status ${ratio(st)}, unify ${ratio(u)}; skeleton unify-status ${ratio(kst)}, unify ${ratio(ku)}`);
@@ -117,7 +129,7 @@ async function main(): Promise<void> {
   } finally {
     bare.child.kill();
     handset.child.kill();
-    await skeletonDeployment?.stop();
+    await skeleton?.stop();
   }
 }
 

@@ -6,12 +6,14 @@
  *
  * What it keeps, as Handset does it: Fastify 5 with a JSON schema per body (ajv) and one pino line
  * per request at `info` on stdout; the integrator's bearer token hashed and looked up in memory;
- * the number normalised by Handset's `normalizePhone` and typed by libphonenumber-js/max at the send; one ES256 authToken signed per flow and
- * cached as verified on this instance; the Prove Key's PEM imported as a JWK and its signature of
- * the challenge verified; the OTP's code drawn by `randomInt` and kept as an HMAC; Handset's own
- * schema (its migrations) and the SAME SQL texts Handset runs, statement for statement (30 per
- * flow), in one better-sqlite3 transaction per step, the `/v3/unify` inserts group-committed per
- * event-loop turn as Handset's are; the WAL copied back by Handset's checkpoint worker.
+ * the number normalised by Handset's `normalizePhone` and typed by libphonenumber-js/max at the
+ * send; one ES256 authToken per flow, signed and verified by Handset's own `AuthTokenVerifier`
+ * (cached as verified where it was minted); the Prove Key's PEM imported and its signature of the
+ * challenge verified by Handset's own functions; the OTP's code drawn by `randomInt` and kept as
+ * an HMAC; Handset's own schema (its migrations) and the SAME SQL texts Handset runs, statement
+ * for statement (30 per flow), in one better-sqlite3 transaction per step, the `/v3/unify`
+ * inserts group-committed per event-loop turn as Handset's are; the WAL copied back by Handset's
+ * checkpoint worker.
  *
  * What it leaves out: Kysely, the state machine, the fraud policy's evaluation (its timeline rows
  * are written, with fixed contents), rate limits, metrics, the event bus, webhooks' dispatch,
@@ -20,15 +22,18 @@
  *
  *   node --import tsx bench/flows/skeleton-server.ts --port 8080 --database /tmp/skeleton.db
  */
-import { createHash, createHmac, createPublicKey, generateKeyPairSync, randomInt, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, generateKeyPairSync, randomInt, randomUUID } from 'node:crypto';
+import type { AuthTokenClaims } from '@handset/protocol';
 import { parseArgs } from 'node:util';
 import SQLite from 'better-sqlite3';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import pino from 'pino';
+import { devicePublicKey, verifyDeviceSignature } from '../../packages/server/src/device-key/signatures.js';
 import { maskPhone, normalizePhone } from '../../packages/server/src/lib/phone.js';
 import { migrateToLatest, openDatabase } from '../../packages/server/src/store/database.js';
 import { WalCheckpointer } from '../../packages/server/src/store/wal-checkpointer.js';
+import { AuthTokenVerifier } from '../../packages/server/src/tokens/auth-token.js';
 
 const { values: args } = parseArgs({
   options: { port: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' }, database: { type: 'string' }, 'batch-steps': { type: 'boolean', default: false } },
@@ -80,51 +85,29 @@ interface Session {
 }
 
 // --- tokens ------------------------------------------------------------------------------------
-const signingKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const otpKey = randomUUID();
 const accessTokens = new Map<string, string>(); // sha256(token) → client id
-const mintedTokens = new Map<string, Claims>(); // authToken → its claims (verified: minted here)
-interface Claims {
-  jti: string;
-  exp: number;
-  auth: { id: string; chlg: string };
-}
-const HEADER = Buffer.from('{"alg":"ES256","typ":"JWT","kid":"dev"}').toString('base64url');
+// Handset's own authToken signer and verifier: a token is cached as verified where it was minted.
+const authTokens = new AuthTokenVerifier({ kid: 'dev', ...generateKeyPairSync('ec', { namedCurve: 'P-256' }), generated: true });
 const hash = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 function mintAuthToken(correlationId: string, authId: string, challenge: string, jti: string, now: number): string {
-  const claims = {
+  const claims: AuthTokenClaims = {
     rid: correlationId.slice(0, 8),
     iat: Math.floor(now / 1000),
     exp: Math.floor(now / 1000) + 900,
     jti,
     auth: { id: authId, ans: 'handset-skeleton', endp: 'http://127.0.0.1:0', chlg: challenge, next: 'device/passive', subs: { dev: { auths: { pasv: {} } }, mob: { auths: { inst: {}, otp: { mnp: true } } } } },
   };
-  const input = `${HEADER}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-  const signature = sign('sha256', Buffer.from(input), { key: signingKey.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
-  const token = `${input}.${signature}`;
-  mintedTokens.set(token, claims);
-  return token;
+  return authTokens.issue(claims, now);
 }
 
-/** The claims of a client call's authToken: minted here (no verification needed), or verified. */
-function authClaims(request: FastifyRequest): Claims | null {
+/** The claims of a client call's authToken, or null when it is not a live token of this server. */
+function authClaims(request: FastifyRequest): AuthTokenClaims | null {
   const header = request.headers.authorization;
   if (!header?.startsWith('Bearer ')) return null;
-  const token = header.slice(7);
-  const cached = mintedTokens.get(token);
-  if (cached) return cached.exp * 1000 > Date.now() ? cached : null;
-  const [head, body, signature] = token.split('.');
-  if (!head || !body || !signature) return null;
-  const ok = verify('sha256', Buffer.from(`${head}.${body}`), { key: signingKey.publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64url'));
-  return ok ? (JSON.parse(Buffer.from(body, 'base64url').toString()) as Claims) : null;
-}
-
-/** A browser's Prove Key: the 91-byte P-256 SPKI imported as a JWK of its point, as Handset does. */
-function importProveKey(pem: string): KeyObject {
-  const der = Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
-  if (der.length !== 91 || der[26] !== 4) throw new Error('not an uncompressed P-256 key');
-  return createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: der.subarray(27, 59).toString('base64url'), y: der.subarray(59, 91).toString('base64url') }, format: 'jwk' });
+  const verified = authTokens.verify(header.slice(7), Date.now());
+  return verified.ok ? verified.claims : null;
 }
 
 // --- the server ----------------------------------------------------------------------------------
@@ -261,8 +244,9 @@ const registerBody = object(
 clientStep<Registration>('/v1/client/device/passive/register', registerBody, (s, body, now) => {
   if (s.state !== 'created') return 'wrong_state';
   const registration = body.registrations[0]!;
-  const key = importProveKey(registration.publicKey.key);
-  if (!verify('sha256', Buffer.from(s.challenge), { key, dsaEncoding: 'der' }, Buffer.from(registration.signature, 'base64'))) return 'bad_signature';
+  // Handset's own key import (a JWK of the point, cached by PEM) and signature check.
+  const key = devicePublicKey(registration.publicKey.key);
+  if (!key || !verifyDeviceSignature(key, s.challenge, registration.signature)) return 'bad_signature';
   const deviceId = randomUUID();
   sql.insertDevice.run(deviceId, s.client_id, registration.publicKey.id, registration.publicKey.key, null, now, null, now, null);
   sql.registered.run(deviceId, 'new', 'awaiting_possession', s.correlation_id);

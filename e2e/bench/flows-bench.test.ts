@@ -2,8 +2,9 @@
  * @module e2e/bench/flows-bench.test
  * `npm run bench:flows -- --quick` works (issue 13): the whole-flow benchmark runs for about two
  * seconds per mode (SQLite, PostgreSQL one instance, PostgreSQL two instances) against real
- * `handset serve` processes (and the mobile flow against the skeleton server, bench/flows/skeleton-server.ts), completes flows of every kind with no error, and prints every figure
- * (flows/s, server CPU per flow, flow and per-call p50/p99, the bare route's req/s and CPU per
+ * `handset serve` processes (and the mobile flow against the skeleton server,
+ * bench/flows/skeleton-server.ts), completes flows of every kind with no error, and prints every
+ * figure (flows/s, server CPU per flow, flow and per-call p50/p99, the bare route's req/s and CPU per
  * request) and writes them as JSON. No timing is asserted: this shared machine is far too noisy.
  *
  * The PostgreSQL modes are skipped, with the reason, when PostgreSQL is unreachable; never under

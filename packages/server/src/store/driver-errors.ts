@@ -64,15 +64,14 @@ class MarkingDriver implements Driver {
 
   /** One statement, timed when anyone listens; transaction control (begin, commit) is not timed. */
   async #execute<R>(inner: DatabaseConnection, query: CompiledQuery): Promise<QueryResult<R>> {
-    const timings = this.#timings;
-    if (!timings?.active) return marking(() => inner.executeQuery<R>(query));
-    const start = performance.now();
+    const timings = this.#timings?.active ? this.#timings : null;
+    const start = timings ? performance.now() : 0;
     try {
       const result = await inner.executeQuery<R>(query);
-      timings.record(query, performance.now() - start, false);
+      timings?.record(query, performance.now() - start, false);
       return result;
     } catch (error) {
-      timings.record(query, performance.now() - start, true);
+      timings?.record(query, performance.now() - start, true);
       throw mark(error);
     }
   }
